@@ -1,0 +1,68 @@
+// gwctl lint: every environment, and every flag overlay on top of every environment.
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "gwctl/lint.hpp"
+
+namespace gwctl::cli {
+
+namespace {
+
+struct LintArgs {
+  std::vector<std::string> envs;
+  std::vector<std::string> flags;
+  std::string format = "text";
+  std::string output;
+  std::string fail_on = "error";
+};
+
+int run_lint(const GlobalOptions& global, const LintArgs& args) {
+  auto loaded = load(global);
+  if (!loaded) return failure;
+  const Project& project = loaded->project;
+  for (const auto& env : args.envs) {
+    if (!check_env(project, env)) return failure;
+  }
+  auto overrides = parse_flags(project, args.flags);
+  if (!overrides) return failure;
+
+  LintOptions options;
+  options.envs = args.envs;
+  options.overrides = *overrides;
+  LintResult result = lint(project, loaded->diags, options);
+
+  std::string text;
+  if (args.format == "json") {
+    text = render_findings_json(result, project.sources).dump(2) + "\n";
+  } else {
+    bool to_terminal = args.output.empty() || args.output == "-";
+    RenderOptions render{to_terminal && use_color(global, 1)};
+    text = render_findings_text(result, project.sources, render);
+  }
+  if (!write_output(args.output, text)) return failure;
+
+  if (args.fail_on == "never") return ok;
+  Severity threshold = *parse_severity(args.fail_on);
+  for (const auto& f : result.findings) {
+    if (f.diag.severity >= threshold) return gate;
+  }
+  return ok;
+}
+
+}  // namespace
+
+Command register_lint(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<LintArgs>();
+  CLI::App* sub = app.add_subcommand("lint", "Check every environment and flag overlay; exit 1 on findings");
+  sub->add_option("--env", args->envs, "Only this environment (repeatable)")->type_name("ENV");
+  sub->add_option("--flag", args->flags, "Turn a flag on (NAME) or off (NAME=false) everywhere (repeatable)")
+      ->type_name("FLAG");
+  sub->add_option("--format", args->format, "Output format: text or json")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("-o,--output", args->output, "Write the report to FILE (atomically) instead of stdout")
+      ->type_name("FILE");
+  sub->add_option("--fail-on", args->fail_on, "Lowest severity that fails the run: error, warning, info or never")
+      ->check(CLI::IsMember({"error", "warning", "info", "never"}));
+  return {sub, [&global, args] { return run_lint(global, *args); }};
+}
+
+}  // namespace gwctl::cli

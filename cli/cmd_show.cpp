@@ -1,0 +1,50 @@
+// gwctl show: the effective merged config of one environment, optionally with provenance.
+#include <fmt/format.h>
+
+#include "common.hpp"
+#include "gwctl/show.hpp"
+
+namespace gwctl::cli {
+
+namespace {
+
+struct ShowArgs {
+  std::string env;
+  std::vector<std::string> flags;
+  bool provenance = false;
+  std::string format = "yaml";
+};
+
+int run_show(const GlobalOptions& global, const ShowArgs& args) {
+  auto loaded = load(global);
+  if (!loaded) return failure;
+  const Project& project = loaded->project;
+  if (!check_env(project, args.env)) return failure;
+  auto overrides = parse_flags(project, args.flags);
+  if (!overrides) return failure;
+
+  Pipeline pipeline(project);
+  PipelineResult r = pipeline.run(args.env, *overrides, Stage::merge);
+  Diagnostics diags = relevant(project, loaded->diags, r.variant);
+  diags.append(r.diags);
+  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
+  if (!text.empty()) fmt::print(stderr, "{}", text);
+  if (diags.has_errors()) return gate;
+  std::string out = args.format == "json" ? show_json(*r.merged, project.sources, args.provenance).dump(2) + "\n"
+                                          : show_yaml(*r.merged, project.sources, args.provenance);
+  return write_output("", out) ? ok : failure;
+}
+
+}  // namespace
+
+Command register_show(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<ShowArgs>();
+  CLI::App* sub = app.add_subcommand("show", "Print the effective merged config of an environment");
+  sub->add_option("--env", args->env, "Environment to show")->required()->type_name("ENV");
+  sub->add_option("--flag", args->flags, "Turn a flag on (NAME) or off (NAME=false) (repeatable)")->type_name("FLAG");
+  sub->add_flag("--provenance", args->provenance, "Annotate every value with the file:line:col that set it");
+  sub->add_option("--format", args->format, "Output format: yaml or json")->check(CLI::IsMember({"yaml", "json"}));
+  return {sub, [&global, args] { return run_show(global, *args); }};
+}
+
+}  // namespace gwctl::cli

@@ -1,0 +1,108 @@
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "gwctl/artifact.hpp"
+
+namespace gwctl::cli {
+
+void error(const std::string& message) { fmt::print(stderr, "gwctl: error: {}\n", message); }
+
+bool use_color(const GlobalOptions& global, int fd) {
+  if (global.color == "always") return true;
+  if (global.color == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return ::isatty(fd) != 0;
+}
+
+std::optional<LoadedProject> load(const GlobalOptions& global) {
+  LoadedProject lp;
+  lp.reader = std::make_unique<DiskReader>(global.root);
+  if (!lp.reader->root_ok()) {
+    error(fmt::format("cannot read the config root '{}': not a directory", global.root));
+    return std::nullopt;
+  }
+  auto project = load_project(*lp.reader, ProjectOptions{}, lp.diags);
+  if (!project) {
+    error(project.error().message);
+    return std::nullopt;
+  }
+  lp.project = std::move(*project);
+  return lp;
+}
+
+bool check_env(const Project& project, const std::string& env) {
+  const auto& envs = project.settings.environments;
+  if (std::find(envs.begin(), envs.end(), env) != envs.end()) return true;
+  std::string guess = did_you_mean(env, envs);
+  error(fmt::format("unknown environment '{}'{}; environments: {}", env,
+                    guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                    envs.empty() ? "none" : fmt::format("{}", fmt::join(envs, ", "))));
+  return false;
+}
+
+std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, const std::vector<std::string>& values) {
+  std::vector<FlagOverride> out;
+  for (const auto& v : values) {
+    FlagOverride o;
+    auto eq = v.find('=');
+    o.name = v.substr(0, eq);
+    if (eq != std::string::npos) {
+      std::string val = v.substr(eq + 1);
+      if (val == "true" || val == "on") o.on = true;
+      else if (val == "false" || val == "off") o.on = false;
+      else {
+        error(fmt::format("--flag {}: the value must be true or false", v));
+        return std::nullopt;
+      }
+    }
+    if (!project.flags.count(o.name)) {
+      std::string guess = did_you_mean(o.name, project.flag_names);
+      error(fmt::format("unknown flag '{}'{}; flags: {}", o.name,
+                        guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                        project.flag_names.empty() ? "none" : fmt::format("{}", fmt::join(project.flag_names, ", "))));
+      return std::nullopt;
+    }
+    out.push_back(o);
+  }
+  return out;
+}
+
+Diagnostics relevant(const Project& project, const Diagnostics& loading, const Variant& variant) {
+  Diagnostics out;
+  for (const auto& d : loading.all()) {
+    std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
+    bool used = layer.empty() || layer == "base" || layer == "project" || layer == "env:" + variant.env ||
+                (layer.starts_with("flag:") &&
+                 std::find(variant.flags.begin(), variant.flags.end(), layer.substr(5)) != variant.flags.end());
+    if (used) out.report(d);
+  }
+  return out;
+}
+
+bool write_output(const std::string& path, const std::string& content) {
+  if (path.empty() || path == "-") {
+    std::fwrite(content.data(), 1, content.size(), stdout);
+    std::fflush(stdout);
+    if (std::ferror(stdout)) {
+      error("cannot write to standard output");
+      return false;
+    }
+    return true;
+  }
+  auto r = write_file_atomic(path, content);
+  if (!r) {
+    error(r.error().message);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace gwctl::cli

@@ -1,0 +1,65 @@
+// What every subcommand shares: global options, loading the project, writing output.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "gwctl/diagnostic.hpp"
+#include "gwctl/pipeline.hpp"
+#include "gwctl/project.hpp"
+#include "gwctl/report.hpp"
+#include "gwctl/source.hpp"
+
+namespace gwctl::cli {
+
+enum ExitCode : int { ok = 0, gate = 1, failure = 2 };
+
+struct GlobalOptions {
+  std::string root = ".";     // -C
+  std::string color = "auto"; // auto | always | never; auto honours NO_COLOR and the TTY
+};
+
+// A subcommand's entry point, run after parsing when that subcommand was chosen.
+using Runner = std::function<int()>;
+
+struct Command {
+  CLI::App* app;
+  Runner run;
+};
+
+Command register_lint(CLI::App& app, const GlobalOptions& global);
+Command register_compile(CLI::App& app, const GlobalOptions& global);
+Command register_show(CLI::App& app, const GlobalOptions& global);
+Command register_schema(CLI::App& app, const GlobalOptions& global);
+Command register_init(CLI::App& app, const GlobalOptions& global);
+
+bool use_color(const GlobalOptions& global, int fd);
+
+struct LoadedProject {
+  std::unique_ptr<DiskReader> reader;
+  Project project;
+  Diagnostics diags;  // from loading
+};
+
+// Loads the config root; prints why and returns nullopt when it cannot be read (exit 2).
+std::optional<LoadedProject> load(const GlobalOptions& global);
+
+// Checks an --env value against the project; prints a "did you mean" and returns false.
+bool check_env(const Project& project, const std::string& env);
+// Parses "--flag NAME" / "--flag NAME=false" values; prints and returns nullopt on bad input.
+std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, const std::vector<std::string>& values);
+
+// The project-load diagnostics that concern a variant (its files), plus the variant's own.
+Diagnostics relevant(const Project& project, const Diagnostics& loading, const Variant& variant);
+
+// Writes to `path` atomically, or to stdout when path is empty or "-". Prints failures.
+bool write_output(const std::string& path, const std::string& content);
+
+void error(const std::string& message);
+
+}  // namespace gwctl::cli

@@ -1,0 +1,45 @@
+// Artifact: the GatewayModel of one environment in its envelope, canonical and digested
+// (DESIGN.md section 4), and the atomic file write every output goes through.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gwctl/normalize.hpp"
+#include "gwctl/source.hpp"
+
+namespace gwctl {
+
+inline constexpr std::string_view artifact_format = "gwctl.artifact/v1";
+
+struct SourceInfo {
+  std::optional<std::string> commit;  // null until the config root is read from Git
+  std::optional<bool> dirty;
+  struct File {
+    std::string path;
+    std::string sha256;
+  };
+  std::vector<File> files;  // every file that contributed, sorted by path
+};
+
+// The envelope with `digest` computed; `promoted_from` and `signature` are null.
+nlohmann::json make_artifact(const GatewayModel& model, const std::string& environment,
+                             const std::vector<std::string>& flags, const SourceInfo& source);
+
+// "sha256:<hex>" over the compact canonical form of everything but `digest` and `signature`.
+std::string artifact_digest(const nlohmann::json& artifact);
+
+// Canonical text: sorted keys, two-space indent, shortest round-trip numbers, final newline.
+std::string canonical_json(const nlohmann::json& value);
+
+std::string sha256_hex(std::string_view data);
+
+// Writes through a temporary file in the same folder and renames it into place, so readers see
+// the old file or the whole new one, never a part.
+Expected<bool> write_file_atomic(const std::string& path, std::string_view content);
+
+}  // namespace gwctl

@@ -1,0 +1,67 @@
+// Pipeline: the one runner that takes a Project through the stages for one environment.
+//
+//   layers --merge--> MergedConfig --interpolate--> --validate--> --normalize--> GatewayModel
+//          --emit--> artifact
+//
+// Commands say how far down they go (`Stage`); none of them repeats the sequence. Which flags
+// are on is decided here: base + env are merged, the env's `flags:` mapping read, command-line
+// overrides applied, then the enabled flag overlays merged in project order.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gwctl/artifact.hpp"
+#include "gwctl/config_tree.hpp"
+#include "gwctl/diagnostic.hpp"
+#include "gwctl/normalize.hpp"
+#include "gwctl/project.hpp"
+
+namespace gwctl {
+
+enum class Stage { merge, validate, emit };
+
+struct FlagOverride {
+  std::string name;
+  bool on = true;
+};
+
+// One environment with the flags applied on top of it, in application order.
+struct Variant {
+  std::string env;
+  std::vector<std::string> flags;
+  friend bool operator==(const Variant&, const Variant&) = default;
+};
+
+struct PipelineResult {
+  Variant variant;
+  NodePtr merged;                     // merged and interpolated
+  std::optional<GatewayModel> model;  // when validation passed and the stage was reached
+  nlohmann::json artifact;            // null unless emitted
+  Diagnostics diags;
+};
+
+class Pipeline {
+ public:
+  explicit Pipeline(const Project& project);
+
+  PipelineResult run(const std::string& env, const std::vector<FlagOverride>& overrides, Stage stop_after) const;
+  // The flags an environment turns on by itself, after `overrides`.
+  Variant resolve(const std::string& env, const std::vector<FlagOverride>& overrides, Diagnostics* diags) const;
+  // The files that went into a variant, hashed, for the artifact's `source`.
+  SourceInfo source_info(const Variant& variant) const;
+
+  const Project& project() const { return project_; }
+
+ private:
+  NodePtr merge_env(const std::string& env, Diagnostics& diags) const;
+
+  const Project& project_;
+  NodePtr base_;           // the base layer merged once
+  Diagnostics base_diags_;
+};
+
+}  // namespace gwctl

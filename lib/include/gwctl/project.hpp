@@ -1,0 +1,48 @@
+// Project: the config repository as layers of loaded files.
+//
+// Reads gwctl.yaml (validated against the project schema), then every file of the base, each
+// environment and each flag overlay through one FileReader, once. Which flags are on for an
+// environment is decided later, by the pipeline, from the merged `flags:` mapping.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gwctl/diagnostic.hpp"
+#include "gwctl/load.hpp"
+#include "gwctl/source.hpp"
+
+namespace gwctl {
+
+struct ProjectSettings {
+  bool has_file = false;                  // gwctl.yaml exists
+  std::vector<std::string> environments;  // promotion order
+  std::vector<std::string> flag_order;    // order of flag overlays (gwctl.yaml `flags:`), else lexical
+  std::string base_dir = "base", envs_dir = "envs", flags_dir = "flags", tests_dir = "tests";
+  std::vector<std::string> parity_may_differ;
+};
+
+struct Layer {
+  std::string name;  // "base", "env:prod", "flag:canary"
+  std::vector<ConfigTree> trees;  // in application order
+};
+
+struct Project {
+  SourceSet sources;
+  ProjectSettings settings;
+  Layer base;
+  std::map<std::string, Layer> envs;   // by environment name
+  std::map<std::string, Layer> flags;  // by flag name
+  std::vector<std::string> flag_names; // every flag, in application order
+};
+
+struct ProjectOptions {
+  LoadLimits limits;
+};
+
+// Loads the whole repository. Problems with gwctl.yaml or the layout are GW114 diagnostics;
+// an unreadable root is an IoError.
+Expected<Project> load_project(const FileReader& reader, const ProjectOptions& options, Diagnostics& diags);
+
+}  // namespace gwctl

@@ -1,0 +1,20 @@
+// Show: the effective merged config as YAML or JSON, optionally with each value's provenance.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "gwctl/config_tree.hpp"
+#include "gwctl/source.hpp"
+
+namespace gwctl {
+
+// Block-style YAML. With provenance, every value carries a `# file:line:col` comment, and
+// values an overlay changed also say what they replaced.
+std::string show_yaml(const Node& root, const SourceSet& sources, bool provenance);
+
+// {"format_version": 1, "config": …} and, with provenance, "provenance": {pointer: "file:line:col"}.
+nlohmann::json show_json(const Node& root, const SourceSet& sources, bool provenance);
+
+}  // namespace gwctl

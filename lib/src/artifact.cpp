@@ -1,0 +1,102 @@
+#include "gwctl/artifact.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+namespace gwctl {
+
+using json = nlohmann::json;
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  std::string out;
+  out.reserve(len * 2);
+  static constexpr char hex[] = "0123456789abcdef";
+  for (unsigned int i = 0; i < len; ++i) {
+    out += hex[md[i] >> 4];
+    out += hex[md[i] & 0xF];
+  }
+  return out;
+}
+
+std::string canonical_json(const json& value) {
+  return value.dump(2, ' ', false, json::error_handler_t::strict) + "\n";
+}
+
+std::string artifact_digest(const json& artifact) {
+  json covered = artifact;
+  covered.erase("digest");
+  covered.erase("signature");
+  return "sha256:" + sha256_hex(covered.dump());
+}
+
+json make_artifact(const GatewayModel& model, const std::string& environment, const std::vector<std::string>& flags,
+                   const SourceInfo& source) {
+  json files = json::array();
+  for (const auto& f : source.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}});
+  json a = {
+      {"format", artifact_format},
+      {"environment", environment},
+      {"flags", flags},
+      {"source",
+       {{"commit", source.commit ? json(*source.commit) : json(nullptr)},
+        {"dirty", source.dirty ? json(*source.dirty) : json(nullptr)},
+        {"files", files}}},
+      {"config", model.config},
+      {"promoted_from", nullptr},
+      {"signature", nullptr},
+  };
+  a["digest"] = artifact_digest(a);
+  return a;
+}
+
+Expected<bool> write_file_atomic(const std::string& path, std::string_view content) {
+  namespace fs = std::filesystem;
+  fs::path target(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) {
+    return IoError{IoError::Kind::io, fmt::format("cannot create a file in '{}': {}", dir.string(), std::strerror(errno))};
+  }
+  auto fail = [&](const char* what) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    return IoError{IoError::Kind::io, fmt::format("cannot {} '{}': {}", what, path, std::strerror(err))};
+  };
+  std::size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail("write");
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0) return fail("set permissions of");
+  if (::fsync(fd) != 0) return fail("sync");
+  if (::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmpl.c_str());
+    return IoError{IoError::Kind::io, fmt::format("cannot write '{}': {}", path, std::strerror(err))};
+  }
+  if (::rename(tmpl.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmpl.c_str());
+    return IoError{IoError::Kind::io, fmt::format("cannot rename into '{}': {}", path, std::strerror(err))};
+  }
+  return true;
+}
+
+}  // namespace gwctl

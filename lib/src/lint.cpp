@@ -1,0 +1,149 @@
+#include "gwctl/lint.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include <fmt/format.h>
+
+namespace gwctl {
+
+namespace {
+
+using Key = std::tuple<std::string, std::uint32_t, std::uint32_t, std::uint32_t, std::string, int>;
+
+Key key_of(const Diagnostic& d) {
+  return {d.rule, d.span.file, d.span.line, d.span.column, d.message, static_cast<int>(d.severity)};
+}
+
+std::vector<std::string> intersect(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& x : a) {
+    if (std::find(b.begin(), b.end(), x) != b.end()) out.push_back(x);
+  }
+  return out;
+}
+
+class Folder {
+ public:
+  explicit Folder(const Project& project, const std::vector<Variant>& configured)
+      : project_(project), configured_(configured) {}
+
+  // `flags` are the variant's flags; what counts is those beyond the environment's own.
+  void add(const Diagnostic& d, const std::string& env, const std::vector<std::string>& variant_flags) {
+    std::vector<std::string> flags;
+    const Variant* base = nullptr;
+    for (const auto& c : configured_) {
+      if (c.env == env) base = &c;
+    }
+    for (const auto& f : variant_flags) {
+      if (!base || std::find(base->flags.begin(), base->flags.end(), f) == base->flags.end()) flags.push_back(f);
+    }
+    auto [it, inserted] = index_.try_emplace(key_of(d), findings_.size());
+    if (inserted) {
+      Finding f;
+      f.diag = d;
+      f.flags = flags;
+      f.layer = d.span.valid() ? project_.sources.file(d.span.file).layer : "";
+      findings_.push_back(std::move(f));
+    }
+    Finding& f = findings_[it->second];
+    if (!inserted) f.flags = intersect(f.flags, flags);
+    if (std::find(f.envs.begin(), f.envs.end(), env) == f.envs.end()) f.envs.push_back(env);
+  }
+
+  std::vector<Finding> take() {
+    for (auto& f : findings_) {
+      // Environments in project order.
+      std::vector<std::string> ordered;
+      for (const auto& e : project_.settings.environments) {
+        if (std::find(f.envs.begin(), f.envs.end(), e) != f.envs.end()) ordered.push_back(e);
+      }
+      f.envs = std::move(ordered);
+      std::string file = f.diag.span.valid() ? project_.sources.file(f.diag.span.file).path : "";
+      std::string anchor = f.diag.path;
+      if (anchor.empty() && f.diag.span.valid()) {
+        // No config path: the offending source line's text, which survives line moves.
+        std::string_view line = project_.sources.file(f.diag.span.file).line(f.diag.span.line);
+        auto b = line.find_first_not_of(" \t");
+        anchor = b == std::string_view::npos ? "" : std::string(line.substr(b));
+      }
+      f.fingerprint = sha256_hex(fmt::format("{}\n{}\n{}\n{}", f.diag.rule, file, anchor, f.diag.message)).substr(0, 32);
+    }
+    std::stable_sort(findings_.begin(), findings_.end(), [&](const Finding& a, const Finding& b) {
+      auto path = [&](const Finding& f) {
+        return f.diag.span.valid() ? project_.sources.file(f.diag.span.file).path : std::string();
+      };
+      return std::make_tuple(path(a), a.diag.span.line, a.diag.span.column, a.diag.rule) <
+             std::make_tuple(path(b), b.diag.span.line, b.diag.span.column, b.diag.rule);
+    });
+    return std::move(findings_);
+  }
+
+ private:
+  const Project& project_;
+  const std::vector<Variant>& configured_;
+  std::map<Key, std::size_t> index_;
+  std::vector<Finding> findings_;
+};
+
+}  // namespace
+
+LintResult lint(const Project& project, const Diagnostics& project_diags, const LintOptions& options) {
+  LintResult result;
+  Pipeline pipeline(project);
+  std::vector<std::string> envs = options.envs.empty() ? project.settings.environments : options.envs;
+  std::vector<Variant> configured_variants;
+  for (const auto& env : envs) {
+    if (!project.envs.count(env) && !options.envs.empty()) continue;
+    Variant configured = pipeline.resolve(env, options.overrides, nullptr);
+    configured_variants.push_back(configured);
+    result.variants.push_back(configured);
+    if (!options.flag_matrix) continue;
+    for (const auto& flag : project.flag_names) {
+      if (std::find(configured.flags.begin(), configured.flags.end(), flag) != configured.flags.end()) continue;
+      auto overrides = options.overrides;
+      overrides.push_back({flag, true});
+      Variant v = pipeline.resolve(env, overrides, nullptr);
+      if (std::find(result.variants.begin(), result.variants.end(), v) == result.variants.end()) {
+        result.variants.push_back(v);
+      }
+    }
+  }
+  Folder folder(project, configured_variants);
+  for (const auto& d : project_diags.all()) {
+    // A file's own problems arise wherever the file is used.
+    std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
+    for (const auto& v : result.variants) {
+      bool used = layer.empty() || layer == "base" || layer == "project" || layer == "env:" + v.env ||
+                  (layer.starts_with("flag:") &&
+                   std::find(v.flags.begin(), v.flags.end(), layer.substr(5)) != v.flags.end());
+      if (used) folder.add(d, v.env, v.flags);
+    }
+    if (result.variants.empty()) folder.add(d, "", {});
+  }
+  for (const auto& v : result.variants) {
+    std::vector<FlagOverride> overrides;
+    for (const auto& f : project.flag_names) {
+      overrides.push_back({f, std::find(v.flags.begin(), v.flags.end(), f) != v.flags.end()});
+    }
+    PipelineResult r = pipeline.run(v.env, overrides, Stage::validate);
+    for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags);
+  }
+  result.findings = folder.take();
+  return result;
+}
+
+Tally tally(const std::vector<Finding>& findings) {
+  Tally t;
+  for (const auto& f : findings) {
+    switch (f.diag.severity) {
+      case Severity::error: ++t.errors; break;
+      case Severity::warning: ++t.warnings; break;
+      case Severity::info: ++t.infos; break;
+    }
+  }
+  return t;
+}
+
+}  // namespace gwctl

@@ -1,0 +1,233 @@
+#include "gwctl/project.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "gwctl/merge.hpp"
+#include "gwctl/schema.hpp"
+#include "gwctl/validate.hpp"
+
+namespace gwctl {
+
+namespace {
+
+bool is_yaml(const std::string& name) {
+  return (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with(".");
+}
+
+std::string stem(const std::string& name) { return name.substr(0, name.rfind('.')); }
+
+std::vector<std::string> strings_of(const Node* seq) {
+  std::vector<std::string> out;
+  if (seq && seq->is_seq()) {
+    for (const auto& item : seq->items) {
+      if (item->is_scalar()) out.push_back(item->scalar_text());
+    }
+  }
+  return out;
+}
+
+// The files of one overlay: NAME.yaml, or every YAML file in NAME/.
+struct OverlayFiles {
+  std::vector<std::string> paths;
+};
+
+class ProjectLoader {
+ public:
+  ProjectLoader(const FileReader& reader, const ProjectOptions& options, Diagnostics& diags)
+      : reader_(reader), options_(options), diags_(diags) {}
+
+  Expected<Project> run() {
+    auto root = reader_.list("");
+    if (!root) return IoError{root.error().kind, fmt::format("cannot read the config root: {}", root.error().message)};
+    Project p;
+    NodePtr settings_tree = read_settings(p);
+    load_layer(p, p.settings.base_dir, "base", p.base, true);
+    discover_envs(p, settings_tree.get());
+    discover_flags(p, settings_tree.get());
+    return p;
+  }
+
+ private:
+  NodePtr read_settings(Project& p) {
+    auto listing = reader_.list("");
+    if (!listing) return nullptr;
+    bool present =
+        std::any_of(listing->begin(), listing->end(), [](const DirEntry& e) { return e.name == "gwctl.yaml"; });
+    if (!present) return nullptr;
+    ConfigTree t = load_file(reader_, "gwctl.yaml", "project", p.sources, options_.limits, diags_);
+    settings_file_ = t.file;
+    p.settings.has_file = true;
+    if (!t.root) return nullptr;
+    NodePtr root = merge_trees(nullptr, t.root, diags_);
+    if (!root || !root->is_map()) return nullptr;
+    validate(root, Schema::project(), diags_);
+    auto& s = p.settings;
+    s.environments = strings_of(root->get("environments"));
+    s.flag_order = strings_of(root->get("flags"));
+    if (const Node* layout = root->get("layout"); layout && layout->is_map()) {
+      auto dir = [&](const char* key, std::string& out) {
+        const Node* v = layout->get(key);
+        if (!v || !v->is_string()) return;
+        if (v->text.empty() || v->text.starts_with("/") || v->text.find("..") != std::string::npos) {
+          diags_.error("GW113", fmt::format("layout '{}' must be a folder inside the config root", key), v->span,
+                       fmt::format("/layout/{}", key));
+          return;
+        }
+        out = v->text;
+        while (out.size() > 1 && out.back() == '/') out.pop_back();
+      };
+      dir("base", s.base_dir);
+      dir("envs", s.envs_dir);
+      dir("flags", s.flags_dir);
+      dir("tests", s.tests_dir);
+    }
+    if (const Node* parity = root->get("parity"); parity && parity->is_map() && parity->get("may_differ")) {
+      s.parity_may_differ = strings_of(parity->get("may_differ"));
+    } else {
+      s.parity_may_differ = {"/gateway/listen", "/gateway/replicas", "/providers/*/base_url", "/routes/*/limits",
+                             "/consumers"};
+    }
+    return root;
+  }
+
+  Span settings_span(const Node* settings, const char* key, std::size_t index = SIZE_MAX) const {
+    if (!settings) return Span{settings_file_, 1, 1, 0};
+    const Node* v = settings->get(key);
+    if (!v) return Span{settings_file_, 1, 1, 0};
+    if (index != SIZE_MAX && v->is_seq() && index < v->items.size()) return v->items[index]->span;
+    return v->span;
+  }
+
+  // Lists `dir` into overlays: NAME.yaml files and NAME/ folders.
+  std::map<std::string, OverlayFiles> overlays(const std::string& dir) {
+    std::map<std::string, OverlayFiles> out;
+    auto entries = reader_.list(dir);
+    if (!entries) {
+      if (entries.error().kind != IoError::Kind::not_found) {
+        diags_.error("GW113", fmt::format("cannot read '{}/': {}", dir, entries.error().message), Span{});
+      }
+      return out;
+    }
+    for (const auto& e : *entries) {
+      if (e.is_dir) {
+        auto inner = reader_.list(dir + "/" + e.name);
+        if (!inner) {
+          diags_.error("GW113", fmt::format("cannot read '{}/{}/': {}", dir, e.name, inner.error().message), Span{});
+          continue;
+        }
+        for (const auto& f : *inner) {
+          if (!f.is_dir && is_yaml(f.name)) out[e.name].paths.push_back(dir + "/" + e.name + "/" + f.name);
+        }
+      } else if (is_yaml(e.name)) {
+        out[stem(e.name)].paths.push_back(dir + "/" + e.name);
+      }
+    }
+    return out;
+  }
+
+  void load_paths(Project& p, const std::vector<std::string>& paths, const std::string& layer_name, Layer& layer) {
+    layer.name = layer_name;
+    for (const auto& path : paths) {
+      layer.trees.push_back(load_file(reader_, path, layer_name, p.sources, options_.limits, diags_));
+    }
+  }
+
+  void load_layer(Project& p, const std::string& dir, const std::string& name, Layer& layer, bool required) {
+    auto entries = reader_.list(dir);
+    if (!entries) {
+      if (required) {
+        auto& d = diags_.error("GW114", fmt::format("the base layer '{}/' is missing or unreadable: {}", dir,
+                                                    entries.error().message),
+                               Span{});
+        d.hint = "run 'gwctl init' for a starter repository, or use -C to point at the config root";
+      }
+      layer.name = name;
+      return;
+    }
+    std::vector<std::string> paths;
+    for (const auto& e : *entries) {
+      if (!e.is_dir && is_yaml(e.name)) paths.push_back(dir + "/" + e.name);
+    }
+    if (paths.empty() && required) {
+      diags_.error("GW114", fmt::format("the base layer '{}/' holds no YAML files", dir), Span{});
+    }
+    load_paths(p, paths, name, layer);
+  }
+
+  void discover_envs(Project& p, const Node* settings) {
+    auto found = overlays(p.settings.envs_dir);
+    std::vector<std::string> found_names;
+    for (const auto& [name, files] : found) found_names.push_back(name);
+    if (p.settings.environments.empty()) {
+      p.settings.environments = found_names;
+      if (found_names.empty()) {
+        diags_.error("GW114", fmt::format("no environments: '{}/' holds no overlays", p.settings.envs_dir), Span{})
+            .hint = "add envs/<env>.yaml, or list 'environments:' in gwctl.yaml";
+      }
+    }
+    for (std::size_t i = 0; i < p.settings.environments.size(); ++i) {
+      const std::string& env = p.settings.environments[i];
+      auto it = found.find(env);
+      if (it == found.end()) {
+        auto& d = diags_.error("GW114",
+                               fmt::format("environment '{}' has no overlay '{}/{}.yaml'", env,
+                                           p.settings.envs_dir, env),
+                               settings_span(settings, "environments", i), fmt::format("/environments/{}", i));
+        std::string guess = did_you_mean(env, found_names);
+        if (!guess.empty()) d.hint = fmt::format("did you mean '{}'?", guess);
+        continue;
+      }
+      load_paths(p, it->second.paths, "env:" + env, p.envs[env]);
+    }
+    for (const auto& name : found_names) {
+      if (std::find(p.settings.environments.begin(), p.settings.environments.end(), name) ==
+          p.settings.environments.end()) {
+        diags_.warning("GW114",
+                       fmt::format("overlay '{}' is not an environment listed in gwctl.yaml; it is ignored",
+                                   found.at(name).paths.front()),
+                       settings_span(settings, "environments"), "/environments")
+            .hint = fmt::format("add '{}' to 'environments' in gwctl.yaml, or remove the file", name);
+      }
+    }
+  }
+
+  void discover_flags(Project& p, const Node* settings) {
+    auto found = overlays(p.settings.flags_dir);
+    std::vector<std::string> found_names;
+    for (const auto& [name, files] : found) found_names.push_back(name);
+    std::set<std::string> placed;
+    for (std::size_t i = 0; i < p.settings.flag_order.size(); ++i) {
+      const std::string& flag = p.settings.flag_order[i];
+      if (!found.count(flag)) {
+        auto& d = diags_.error("GW114",
+                               fmt::format("flag '{}' has no overlay '{}/{}.yaml'", flag, p.settings.flags_dir, flag),
+                               settings_span(settings, "flags", i), fmt::format("/flags/{}", i));
+        std::string guess = did_you_mean(flag, found_names);
+        if (!guess.empty()) d.hint = fmt::format("did you mean '{}'?", guess);
+        continue;
+      }
+      if (placed.insert(flag).second) p.flag_names.push_back(flag);
+    }
+    for (const auto& name : found_names) {
+      if (placed.insert(name).second) p.flag_names.push_back(name);
+    }
+    for (const auto& name : p.flag_names) load_paths(p, found.at(name).paths, "flag:" + name, p.flags[name]);
+  }
+
+  const FileReader& reader_;
+  const ProjectOptions& options_;
+  Diagnostics& diags_;
+  std::uint32_t settings_file_ = Span::no_file;
+};
+
+}  // namespace
+
+Expected<Project> load_project(const FileReader& reader, const ProjectOptions& options, Diagnostics& diags) {
+  ProjectLoader loader(reader, options, diags);
+  return loader.run();
+}
+
+}  // namespace gwctl

@@ -1,0 +1,153 @@
+#include "gwctl/report.hpp"
+
+#include <fmt/format.h>
+
+namespace gwctl {
+
+namespace {
+
+struct Palette {
+  bool on;
+  std::string wrap(std::string_view code, std::string_view text) const {
+    return on ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : std::string(text);
+  }
+  std::string bold(std::string_view t) const { return wrap("1", t); }
+  std::string severity(Severity s) const {
+    switch (s) {
+      case Severity::error: return wrap("1;31", "error");
+      case Severity::warning: return wrap("1;33", "warning");
+      case Severity::info: return wrap("1;36", "info");
+    }
+    return "error";
+  }
+  std::string gutter(std::string_view t) const { return wrap("34", t); }
+  std::string caret(std::string_view t, Severity s) const {
+    return wrap(s == Severity::error ? "1;31" : s == Severity::warning ? "1;33" : "1;36", t);
+  }
+};
+
+// Display width of a prefix of a line: code points, with tabs shown as one space.
+std::size_t display_width(std::string_view s) {
+  std::size_t w = 0;
+  for (unsigned char c : s) {
+    if ((c & 0xC0) != 0x80) ++w;
+  }
+  return w;
+}
+
+std::string location(const Span& span, const SourceSet& sources) {
+  if (!span.valid()) return "gwctl";
+  const SourceFile& f = sources.file(span.file);
+  if (span.line == 0) return f.path;
+  return fmt::format("{}:{}:{}", f.path, span.line, span.column);
+}
+
+void snippet(std::string& out, const Span& span, const SourceSet& sources, Severity sev, const Palette& p) {
+  if (!span.valid() || span.line == 0) return;
+  const SourceFile& f = sources.file(span.file);
+  std::string_view line = f.line(span.line);
+  if (line.empty() && f.text.empty()) return;
+  std::string shown(line);
+  for (auto& c : shown) {
+    if (c == '\t') c = ' ';
+  }
+  std::string num = std::to_string(span.line);
+  std::string pad(num.size(), ' ');
+  std::size_t col = span.column > 0 ? span.column - 1 : 0;
+  std::size_t indent = display_width(line.substr(0, std::min(col, line.size())));
+  std::size_t rest = col < line.size() ? display_width(line.substr(col)) : 1;
+  std::size_t len = std::max<std::size_t>(1, std::min<std::size_t>(span.length ? span.length : 1, std::max<std::size_t>(rest, 1)));
+  std::string marks = "^" + std::string(len - 1, '~');
+  out += fmt::format(" {} {} {}\n", p.gutter(num), p.gutter("|"), shown);
+  out += fmt::format(" {} {} {}{}\n", pad, p.gutter("|"), std::string(indent, ' '), p.caret(marks, sev));
+}
+
+}  // namespace
+
+std::string render_diagnostic(const Diagnostic& d, const SourceSet& sources, const RenderOptions& options) {
+  Palette p{options.color};
+  std::string out = fmt::format("{}: {}[{}]: {}\n", p.bold(location(d.span, sources)), p.severity(d.severity), d.rule,
+                                p.bold(d.message));
+  snippet(out, d.span, sources, d.severity, p);
+  if (!d.hint.empty()) out += fmt::format("  = {}: {}\n", p.bold("help"), d.hint);
+  for (const auto& n : d.notes) {
+    out += fmt::format("{}: {}: {}\n", p.bold(location(n.span, sources)), p.wrap("1;36", "note"), n.message);
+    snippet(out, n.span, sources, Severity::info, p);
+  }
+  return out;
+}
+
+std::string render_diagnostics(const Diagnostics& diags, const SourceSet& sources, const RenderOptions& options) {
+  std::string out;
+  for (const auto& d : diags.all()) out += render_diagnostic(d, sources, options);
+  return out;
+}
+
+std::string render_findings_text(const LintResult& result, const SourceSet& sources, const RenderOptions& options) {
+  std::string out;
+  std::size_t env_count = 0;
+  std::vector<std::string> seen;
+  for (const auto& v : result.variants) {
+    if (std::find(seen.begin(), seen.end(), v.env) == seen.end()) seen.push_back(v.env);
+  }
+  env_count = seen.size();
+  for (const auto& f : result.findings) {
+    out += render_diagnostic(f.diag, sources, options);
+    if (!f.envs.empty()) {
+      std::string where = fmt::format("{}", fmt::join(f.envs, ", "));
+      if (!f.flags.empty()) where += fmt::format(" (with flag{} {})", f.flags.size() > 1 ? "s" : "", fmt::join(f.flags, ", "));
+      out += fmt::format("  = in: {}\n", where);
+    }
+    out += "\n";
+  }
+  Tally t = tally(result.findings);
+  auto plural = [](std::size_t n, std::string_view word) {
+    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
+  };
+  out += fmt::format("{}, {}, {} ({} checked in {})\n", plural(t.errors, "error"), plural(t.warnings, "warning"),
+                     plural(t.infos, "info"), plural(result.variants.size(), "configuration"),
+                     plural(env_count, "environment"));
+  return out;
+}
+
+nlohmann::json render_findings_json(const LintResult& result, const SourceSet& sources) {
+  using json = nlohmann::json;
+  json findings = json::array();
+  for (const auto& f : result.findings) {
+    const Diagnostic& d = f.diag;
+    json notes = json::array();
+    for (const auto& n : d.notes) {
+      json note = {{"message", n.message}};
+      if (n.span.valid()) {
+        note["file"] = sources.file(n.span.file).path;
+        note["line"] = n.span.line;
+        note["column"] = n.span.column;
+      }
+      notes.push_back(note);
+    }
+    if (!d.hint.empty()) notes.push_back({{"message", "help: " + d.hint}});
+    findings.push_back({
+        {"rule", d.rule},
+        {"severity", to_string(d.severity)},
+        {"category", rule_category(d.rule)},
+        {"message", d.message},
+        {"file", d.span.valid() ? json(sources.file(d.span.file).path) : json(nullptr)},
+        {"line", d.span.valid() ? json(d.span.line) : json(nullptr)},
+        {"column", d.span.valid() ? json(d.span.column) : json(nullptr)},
+        {"env", f.envs},
+        {"flags", f.flags},
+        {"layer", f.layer},
+        {"path", d.path},
+        {"notes", notes},
+        {"fingerprint", f.fingerprint},
+    });
+  }
+  Tally t = tally(result.findings);
+  json variants = json::array();
+  for (const auto& v : result.variants) variants.push_back({{"env", v.env}, {"flags", v.flags}});
+  return {{"format_version", 1},
+          {"findings", findings},
+          {"summary", {{"errors", t.errors}, {"warnings", t.warnings}, {"infos", t.infos}, {"checked", variants}}}};
+}
+
+}  // namespace gwctl

@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+
+using namespace gwctl;
+using namespace gwctl::test;
+using json = nlohmann::json;
+
+namespace {
+std::map<std::string, std::string> flagged() {
+  auto files = project_with("flags: {fallback: true}\n");
+  files["gwctl.yaml"] = "environments: [dev, prod]\nflags: [fallback, canary]\n";
+  files["flags/fallback.yaml"] = "models:\n  gpt-4o:\n    fallbacks: [gpt-4o-mini]\n";
+  files["flags/canary.yaml"] = "gateway:\n  replicas: 2\n";
+  return files;
+}
+}  // namespace
+
+TEST_CASE("an environment turns flags on and the command line can override them", "[pipeline]") {
+  auto files = flagged();
+  CHECK(compile(files, "prod", Stage::merge)->result.variant.flags == std::vector<std::string>{"fallback"});
+  CHECK(compile(files, "dev", Stage::merge)->result.variant.flags.empty());
+  CHECK(compile(files, "prod", Stage::merge, {{"fallback", false}})->result.variant.flags.empty());
+  CHECK(compile(files, "prod", Stage::merge, {{"canary", true}})->result.variant.flags ==
+        std::vector<std::string>{"fallback", "canary"});
+}
+
+TEST_CASE("flag overlays apply after the environment, in gwctl.yaml order", "[pipeline]") {
+  auto files = flagged();
+  files["envs/prod.yaml"] = "flags: {fallback: true, canary: true}\ngateway: {replicas: 5}\n";
+  auto c = compile(files, "prod", Stage::merge);
+  CHECK(c->result.merged->get("gateway")->get("replicas")->integer == 2);
+}
+
+TEST_CASE("an unknown flag in an environment is GW114 with a suggestion", "[pipeline]") {
+  auto files = flagged();
+  files["envs/prod.yaml"] = "flags: {fallbak: true}\n";
+  auto c = compile(files, "prod", Stage::merge);
+  REQUIRE(c->result.diags.size() == 1);
+  CHECK(c->result.diags.all()[0].message == "unknown flag 'fallbak'");
+  CHECK(c->result.diags.all()[0].hint == "did you mean 'fallback'?");
+}
+
+TEST_CASE("a flag overlay may not turn flags on", "[pipeline]") {
+  auto files = flagged();
+  files["flags/canary.yaml"] = "flags: {fallback: true}\n";
+  auto c = compile(files, "prod", Stage::merge, {{"canary", true}});
+  REQUIRE(c->has_errors());
+  CHECK(c->result.diags.all()[0].message == "a flag overlay cannot turn flags on or off");
+}
+
+TEST_CASE("an environment listed in gwctl.yaml without an overlay is GW114", "[project]") {
+  auto files = project_with("");
+  files["gwctl.yaml"] = "environments: [dev, prod, staging]\n";
+  auto c = compile(files, "prod");
+  REQUIRE(c->load_diags.size() == 1);
+  CHECK(c->load_diags.all()[0].message == "environment 'staging' has no overlay 'envs/staging.yaml'");
+}
+
+TEST_CASE("without gwctl.yaml the environments are the overlays found in envs/", "[project]") {
+  auto files = project_with("gateway: {replicas: 1}\n");
+  files.erase("gwctl.yaml");
+  auto c = compile(files, "prod");
+  CHECK(c->project.settings.environments == std::vector<std::string>{"dev", "prod"});
+  CHECK_FALSE(c->has_errors());
+}
+
+TEST_CASE("an environment split over a folder merges its files in lexical order", "[project]") {
+  auto files = project_with("");
+  files.erase("envs/prod.yaml");
+  files["envs/prod/a.yaml"] = "gateway: {replicas: 2}\n";
+  files["envs/prod/b.yaml"] = "gateway: {replicas: 4}\n";
+  auto c = compile(files, "prod");
+  CHECK(c->result.model->config["gateway"]["replicas"] == 4);
+}
+
+TEST_CASE("lint checks each environment and each flag on top, and says where a finding arises", "[lint]") {
+  auto files = flagged();
+  files["flags/canary.yaml"] = "gateway:\n  replicas: lots\n";
+  MemoryReader reader = reader_of(files);
+  Diagnostics load_diags;
+  auto p = load_project(reader, {}, load_diags);
+  REQUIRE(p);
+  LintResult r = lint(*p, load_diags, {});
+  // dev, dev+canary, dev+fallback, prod(fallback), prod+canary
+  CHECK(r.variants.size() == 5);
+  REQUIRE(r.findings.size() == 1);
+  const Finding& f = r.findings[0];
+  CHECK(f.envs == std::vector<std::string>{"dev", "prod"});
+  CHECK(f.flags == std::vector<std::string>{"canary"});
+  CHECK(f.layer == "flag:canary");
+  CHECK(f.fingerprint.size() == 32);
+  json j = render_findings_json(r, p->sources);
+  CHECK(j["format_version"] == 1);
+  CHECK(j["findings"][0]["file"] == "flags/canary.yaml");
+  CHECK(j["findings"][0]["line"] == 2);
+  CHECK(j["findings"][0]["path"] == "/gateway/replicas");
+  CHECK(j["findings"][0]["category"] == "structure");
+  CHECK(j["summary"]["errors"] == 1);
+}
+
+TEST_CASE("a finding's fingerprint survives the file moving down by a few lines", "[lint]") {
+  auto files = project_with("gateway:\n  replicas: lots\n");
+  auto fingerprint = [](const std::map<std::string, std::string>& f) {
+    MemoryReader reader = reader_of(f);
+    Diagnostics d;
+    auto p = load_project(reader, {}, d);
+    return lint(*p, d, {}).findings.at(0).fingerprint;
+  };
+  std::string before = fingerprint(files);
+  files["envs/prod.yaml"] = "# a comment\n\ngateway:\n  replicas: lots\n";
+  CHECK(fingerprint(files) == before);
+}
+
+TEST_CASE("path and symlink escapes are refused by the readers", "[source][hostile]") {
+  MemoryReader r = reader_of({{"base/a.yaml", "x: 1\n"}});
+  auto up = r.read("../etc/passwd", 1000);
+  REQUIRE_FALSE(up);
+  CHECK(up.error().kind == IoError::Kind::escapes_root);
+  auto abs = r.read("/etc/passwd", 1000);
+  REQUIRE_FALSE(abs);
+  CHECK(abs.error().kind == IoError::Kind::escapes_root);
+}
