@@ -40,7 +40,7 @@ std::string artifact_digest(const json& artifact) {
   return "sha256:" + sha256_hex(covered.dump());
 }
 
-json make_artifact(const GatewayModel& model, const std::string& environment, const std::vector<std::string>& flags,
+json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
                    const SourceInfo& source) {
   json files = json::array();
   for (const auto& f : source.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}});
@@ -52,11 +52,12 @@ json make_artifact(const GatewayModel& model, const std::string& environment, co
        {{"commit", source.commit ? json(*source.commit) : json(nullptr)},
         {"dirty", source.dirty ? json(*source.dirty) : json(nullptr)},
         {"files", files}}},
-      {"config", model.config},
       {"promoted_from", nullptr},
-      {"signature", nullptr},
   };
-  a["digest"] = artifact_digest(a);
+  a["config"] = std::move(model.config);
+  // The digest covers the envelope as it stands now: everything but `digest` and `signature`.
+  a["digest"] = "sha256:" + sha256_hex(a.dump());
+  a["signature"] = nullptr;
   return a;
 }
 

@@ -12,62 +12,73 @@ namespace {
 
 using json = nlohmann::json;
 
+// Builds the normalized JSON of `node` at schema position `s` (null where the schema says
+// nothing): units converted, secrets as references, defaults filled.
 class Normalizer {
  public:
-  explicit Normalizer(const Schema& schema) : schema_(schema) {}
-
-  // Applies defaults and unit conversions to `value` according to `raw_schema`, in place.
-  void apply(json& value, const json& raw_schema, int depth = 0) {
-    if (depth > 64) return;
-    std::string ref;
-    const json& s = schema_.resolve(raw_schema, &ref);
-    if (ref == "duration" && value.is_string()) {
-      value = parse_duration_ms(value.get<std::string>()).value_or(0);
-      return;
+  json build(const Node& node, const SchemaNode* s) const {
+    if (s && node.is_string()) {
+      if (auto converted = convert(node.text, *s)) return *converted;
     }
-    if (ref == "size" && value.is_string()) {
-      value = parse_size_bytes(value.get<std::string>()).value_or(0);
-      return;
-    }
-    if (ref == "secret_ref" && value.is_string()) {
-      std::string name;
-      if (parse_secret_ref(value.get<std::string>(), &name)) value = json{{"$secret", name}};
-      return;
-    }
-    if (value.is_object() && s.is_object()) {
-      const json* props = s.contains("properties") ? &s["properties"] : nullptr;
-      if (props) {
-        for (auto it = props->begin(); it != props->end(); ++it) {
-          if (value.contains(it.key())) continue;
-          if (const json* def = default_of(it.value())) value[it.key()] = *def;
+    switch (node.kind) {
+      case NodeKind::mapping: {
+        json obj = json::object();
+        for (const auto& e : node.entries) {
+          const SchemaNode* child = nullptr;
+          if (s) child = s->property(e.key) ? s->property(e.key) : s->additional;
+          obj[e.key] = build(*e.value, child);
         }
-        for (auto it = value.begin(); it != value.end(); ++it) {
-          if (props->contains(it.key())) apply(it.value(), (*props)[it.key()], depth + 1);
-          else if (s.contains("additionalProperties") && s["additionalProperties"].is_object())
-            apply(it.value(), s["additionalProperties"], depth + 1);
-        }
-      } else if (s.contains("additionalProperties") && s["additionalProperties"].is_object()) {
-        for (auto& v : value) apply(v, s["additionalProperties"], depth + 1);
+        if (s) fill_defaults(obj, *s);
+        return obj;
       }
-    } else if (value.is_array() && s.is_object() && s.contains("items")) {
-      for (auto& v : value) apply(v, s["items"], depth + 1);
+      case NodeKind::sequence: {
+        json arr = json::array();
+        for (const auto& item : node.items) arr.push_back(build(*item, s ? s->items : nullptr));
+        return arr;
+      }
+      default:
+        return to_json(node);
     }
   }
 
  private:
-  // The property's own default, else the default of the definition it refers to.
-  const json* default_of(const json& prop) const {
-    if (prop.is_object()) {
-      if (auto it = prop.find("default"); it != prop.end()) return &*it;
+  static std::optional<json> convert(const std::string& text, const SchemaNode& s) {
+    switch (s.kind) {
+      case SchemaNode::Kind::duration:
+        if (auto ms = parse_duration_ms(text)) return json(*ms);
+        break;
+      case SchemaNode::Kind::size:
+        if (auto b = parse_size_bytes(text)) return json(*b);
+        break;
+      case SchemaNode::Kind::secret_ref: {
+        std::string name;
+        if (parse_secret_ref(text, &name)) return json{{"$secret", name}};
+        break;
+      }
+      case SchemaNode::Kind::plain:
+        break;
     }
-    const json& r = schema_.resolve(prop);
-    if (r.is_object()) {
-      if (auto it = r.find("default"); it != r.end()) return &*it;
-    }
-    return nullptr;
+    return std::nullopt;
   }
 
-  const Schema& schema_;
+  // A schema default, normalized like a written value.
+  json from_default(const json& def, const SchemaNode& s) const {
+    if (def.is_string()) {
+      if (auto converted = convert(def.get<std::string>(), s)) return *converted;
+    }
+    if (def.is_object()) {
+      json obj = def;
+      fill_defaults(obj, s);
+      return obj;
+    }
+    return def;
+  }
+
+  void fill_defaults(json& obj, const SchemaNode& s) const {
+    for (const auto& [name, prop] : s.properties) {
+      if (prop->default_value && !obj.contains(name)) obj[name] = from_default(*prop->default_value, *prop);
+    }
+  }
 };
 
 void normalize_models(json& models) {
@@ -111,22 +122,17 @@ std::vector<std::int64_t> normalize_weights(const std::vector<std::int64_t>& wei
     remainders.push_back({scaled % sum, i});
   }
   // Largest remainder first; equal remainders go to the earlier deployment.
-  std::stable_sort(remainders.begin(), remainders.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (std::size_t k = 0; given < total_bp && k < remainders.size(); ++k, ++given) {
-    ++out[remainders[k].second];
-  }
+  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; given < total_bp && k < remainders.size(); ++k, ++given) ++out[remainders[k].second];
   return out;
 }
 
 GatewayModel normalize(const Node& merged, const Schema& schema) {
   GatewayModel m;
-  m.config = to_json(merged);
+  m.config = Normalizer().build(merged, &schema.root());
   m.config.erase("vars");
   m.config.erase("flags");
   if (m.config.contains("models")) normalize_models(m.config["models"]);
-  Normalizer n(schema);
-  n.apply(m.config, schema.document());
   return m;
 }
 

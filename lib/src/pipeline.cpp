@@ -85,12 +85,13 @@ PipelineResult Pipeline::run(const std::string& env, const std::vector<FlagOverr
   if (r.merged->kind == NodeKind::null) {
     r.diags.error("GW104", fmt::format("environment '{}' has no configuration", env), Span{});
   } else {
-    validate(r.merged, Schema::config(), r.diags);
+    validate(r.merged, Schema::config(), r.diags, &cache_);
   }
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;
 
   r.model = normalize(*r.merged, Schema::config());
   r.artifact = make_artifact(*r.model, env, r.variant.flags, source_info(r.variant));
+
   return r;
 }
 

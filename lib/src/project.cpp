@@ -1,6 +1,8 @@
 #include "gwctl/project.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <set>
 
 #include <fmt/format.h>
@@ -47,6 +49,7 @@ class ProjectLoader {
     load_layer(p, p.settings.base_dir, "base", p.base, true);
     discover_envs(p, settings_tree.get());
     discover_flags(p, settings_tree.get());
+    parse_all(p);
     return p;
   }
 
@@ -128,11 +131,50 @@ class ProjectLoader {
     return out;
   }
 
+  // Reads the files now, in order; parse_all() parses them later, in parallel.
   void load_paths(Project& p, const std::vector<std::string>& paths, const std::string& layer_name, Layer& layer) {
     layer.name = layer_name;
     for (const auto& path : paths) {
-      layer.trees.push_back(load_file(reader_, path, layer_name, p.sources, options_.limits, diags_));
+      auto text = reader_.read(path, options_.limits.max_file_bytes);
+      Job job;
+      job.layer = &layer;
+      if (!text) {
+        job.file = p.sources.add(path, layer_name, "");
+        const IoError& e = text.error();
+        job.diags.error(e.kind == IoError::Kind::too_large ? "GW105" : "GW113", e.message, Span{job.file, 1, 1, 0});
+        job.unreadable = true;
+      } else {
+        job.file = p.sources.add(path, layer_name, std::move(*text));
+      }
+      jobs_.push_back(std::move(job));
     }
+  }
+
+  // yaml-cpp parses one file per thread; diagnostics are collected per file and appended in
+  // file order, so the output does not depend on scheduling.
+  void parse_all(Project& p) {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      for (std::size_t i = next++; i < jobs_.size(); i = next++) {
+        Job& job = jobs_[i];
+        if (job.unreadable) {
+          job.tree.file = job.file;
+          job.tree.failed = true;
+          continue;
+        }
+        job.tree = load_yaml(p.sources, job.file, options_.limits, job.diags);
+      }
+    };
+    std::size_t threads = std::min<std::size_t>(jobs_.size(), std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    for (auto& job : jobs_) {
+      diags_.append(job.diags);
+      job.layer->trees.push_back(std::move(job.tree));
+    }
+    jobs_.clear();
   }
 
   void load_layer(Project& p, const std::string& dir, const std::string& name, Layer& layer, bool required) {
@@ -217,10 +259,19 @@ class ProjectLoader {
     for (const auto& name : p.flag_names) load_paths(p, found.at(name).paths, "flag:" + name, p.flags[name]);
   }
 
+  struct Job {
+    std::uint32_t file = Span::no_file;
+    Layer* layer = nullptr;
+    bool unreadable = false;
+    ConfigTree tree;
+    Diagnostics diags;
+  };
+
   const FileReader& reader_;
   const ProjectOptions& options_;
   Diagnostics& diags_;
   std::uint32_t settings_file_ = Span::no_file;
+  std::vector<Job> jobs_;
 };
 
 }  // namespace

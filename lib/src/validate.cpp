@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -15,7 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// Adds "it replaced …" notes: where the offending value overrode an earlier layer.
+// Adds "it replaced …": where the offending value overrode an earlier layer.
 void add_provenance(Diagnostic& d, const Node* node) {
   if (node && node->replaced && node->replaced->span.valid()) {
     d.notes.push_back({"it replaced the value set here", node->replaced->span});
@@ -77,64 +78,59 @@ std::string format_number(double v) {
   return fmt::format("{}", v);
 }
 
-class Validator {
+// Checks one unit: a subtree (the whole config, its skeleton, or one entity) at `base` in the
+// document. Diagnostics carry full pointers; messages name things by their display path.
+class UnitValidator {
  public:
-  Validator(const Node& root, const Schema& schema, Diagnostics& diags)
-      : root_(root), schema_(schema), diags_(diags) {}
+  UnitValidator(const Node& doc, const Schema& schema, Diagnostics& diags, const std::set<std::string>* skip_items)
+      : doc_(doc), schema_(schema), diags_(diags), skip_items_(skip_items) {}
 
-  void walk(const Node& node, const json& raw_schema, std::string& path) {
-    std::string ref;
-    const json& s = schema_.resolve(raw_schema, &ref);
-    if (!s.is_object()) return;
-    // In the config schema these are strings; the artifact schema reuses the names for the
-    // normalized forms (an object, integers), which valijson checks alone.
-    bool stringly = s.value("type", json()) == "string";
-    if (ref == "secret_ref" && stringly) return secret(node, path);
-    if ((ref == "duration" || ref == "size") && stringly) return unit(node, path, ref);
+  void walk(const Node& node, const SchemaNode& s, std::string& path) {
+    if (s.kind == SchemaNode::Kind::secret_ref && s.stringly) return secret(node, path);
+    if ((s.kind == SchemaNode::Kind::duration || s.kind == SchemaNode::Kind::size) && s.stringly) {
+      return unit(node, path, s.kind == SchemaNode::Kind::duration);
+    }
     if (node.is_string()) {
-      if (auto p = s.find("pattern"); p != s.end() && p->is_string() &&
-                                      !schema_.matches(p->get<std::string>(), node.text)) {
-        pattern_error(node, path, ref, s);
-      }
+      if (!s.pattern.empty() && !schema_.matches(s.pattern, node.text)) pattern_error(node, path, s);
       return;
     }
     if (node.is_map()) return mapping(node, s, path);
-    if (node.is_seq()) {
-      auto items = s.find("items");
-      if (items == s.end() || !items->is_object()) return;
+    if (node.is_seq() && s.items) {
+      if (skip_items_ && skip_items_->count(path)) return;
       for (std::size_t i = 0; i < node.items.size(); ++i) {
         auto mark = path.size();
         path += '/';
         path += std::to_string(i);
-        walk(*node.items[i], *items, path);
+        walk(*node.items[i], *s.items, path);
         path.resize(mark);
       }
     }
   }
 
-  void valijson_errors(const std::vector<Schema::Violation>& violations) {
-    // Group by instance so that one value gets one message.
+  // valijson's errors for the subtree `unit` (schema `unit_schema`) at pointer `base`.
+  void valijson_errors(const std::vector<Schema::Violation>& violations, const Node& unit,
+                       const SchemaNode& unit_schema, const std::string& base) {
     std::map<std::string, std::vector<std::string>> by_path;
     std::vector<std::string> order;
     for (const auto& v : violations) {
       if (!by_path.count(v.pointer)) order.push_back(v.pointer);
       by_path[v.pointer].push_back(v.description);
     }
-    for (const auto& p : order) {
+    for (const auto& rel : order) {
+      std::string p = base + rel;
       if (covered(p)) continue;
-      const Node* node = find_pointer(root_, p);
-      const json* s = schema_at(p);
-      const auto& descs = by_path[p];
+      const Node* node = find_pointer(unit, rel);
+      const SchemaNode* s = schema_at(unit, unit_schema, rel);
+      const auto& descs = by_path[rel];
       bool any_of = std::any_of(descs.begin(), descs.end(), [](const std::string& d) {
         return d.find("anyOf") != std::string::npos || d.find("oneOf") != std::string::npos ||
                d.find("exactly one child") != std::string::npos;
       });
       if (any_of) {
         if (oneof_done_.count(p)) continue;
-        std::string msg;
-        if (s && s->contains("x-gwctl-message")) msg = (*s)["x-gwctl-message"].get<std::string>();
-        else msg = fmt::format("'{}' is not an allowed value for '{}'", node ? node->scalar_text() : "",
-                               last_token(p));
+        std::string msg = s && !s->message.empty()
+                              ? fmt::format("{}, not {}", s->message, node ? kind_words(*node) : "this")
+                              : fmt::format("{} is not an allowed value", p.empty() ? "the config" : describe_path(doc_, p));
         report(node, p, msg, s);
         continue;
       }
@@ -142,18 +138,16 @@ class Validator {
       for (const auto& d : descs) {
         std::string msg = translate(d, node, p, s);
         if (msg.empty() || !seen.insert(msg).second) continue;
-        const Node* at = node;
-        report(at, p, msg, s);
+        report(node, p, msg, s);
       }
     }
   }
 
  private:
-  void report(const Node* node, const std::string& p, std::string msg, const json* s) {
+  void report(const Node* node, const std::string& p, std::string msg, const SchemaNode* s) {
     Diagnostic d{Severity::error, "GW104", std::move(msg), node ? node->span : Span{}, p, {}, {}};
-    if (s && s->contains("description") && (*s)["description"].is_string()) {
-      std::string desc = (*s)["description"].get<std::string>();
-      if (desc.size() < 160) d.hint = fmt::format("'{}': {}", last_token(p), desc);
+    if (s && !s->description.empty() && s->description.size() < 160) {
+      d.hint = fmt::format("'{}': {}", last_token(p), s->description);
     }
     add_provenance(d, node);
     diags_.report(std::move(d));
@@ -167,32 +161,29 @@ class Validator {
     }
   }
 
-  const json* schema_at(const std::string& pointer) const {
-    const json* s = &schema_.resolve(schema_.document());
-    const Node* node = &root_;
+  static const SchemaNode* schema_at(const Node& unit, const SchemaNode& unit_schema, const std::string& rel) {
+    const SchemaNode* s = &unit_schema;
+    const Node* node = &unit;
     std::size_t i = 0;
-    while (i < pointer.size() && s) {
-      std::size_t next = pointer.find('/', i + 1);
-      std::string tok = last_token(pointer.substr(0, next == std::string::npos ? pointer.size() : next));
+    while (i < rel.size() && s) {
+      std::size_t next = rel.find('/', i + 1);
+      std::string tok = last_token(rel.substr(0, next == std::string::npos ? rel.size() : next));
       if (node && node->is_seq()) {
-        auto it = s->find("items");
-        s = it != s->end() ? &schema_.resolve(*it) : nullptr;
+        s = s->items;
         std::size_t idx = std::strtoul(tok.c_str(), nullptr, 10);
         node = idx < node->items.size() ? node->items[idx].get() : nullptr;
       } else {
-        const json* props = s->contains("properties") ? &(*s)["properties"] : nullptr;
-        if (props && props->contains(tok)) s = &schema_.resolve((*props)[tok]);
-        else if (s->contains("additionalProperties") && (*s)["additionalProperties"].is_object())
-          s = &schema_.resolve((*s)["additionalProperties"]);
-        else s = nullptr;
+        const SchemaNode* prop = s->property(tok);
+        s = prop ? prop : s->additional;
         node = node ? node->get(tok) : nullptr;
       }
-      i = next == std::string::npos ? pointer.size() : next;
+      i = next == std::string::npos ? rel.size() : next;
     }
     return s;
   }
 
-  std::string translate(const std::string& d, const Node* node, const std::string& p, const json* s) {
+  std::string translate(const std::string& d, const Node* node, const std::string& p, const SchemaNode* sn) {
+    const json& s = sn && sn->raw ? *sn->raw : json::object();
     std::string key = p.empty() ? "the config" : fmt::format("'{}'", last_token(p));
     if (d.starts_with("Failed to validate item #") || d.starts_with("Failed to validate against schema associated") ||
         d.starts_with("Object contains a property") || d.starts_with("Failed to validate against additional") ||
@@ -200,52 +191,47 @@ class Validator {
       return {};
     }
     if (d.starts_with("Value type not permitted")) {
-      return fmt::format("{} must be {}, not {}", key, s ? type_words(*s) : "a different type",
-                         node ? kind_words(*node) : "this");
+      return fmt::format("{} must be {}, not {}", key, type_words(s), node ? kind_words(*node) : "this");
     }
     if (d.starts_with("Failed to match against any enum values")) {
       std::vector<std::string> allowed;
-      if (s && s->contains("enum")) {
-        for (const auto& v : (*s)["enum"]) allowed.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      if (s.contains("enum")) {
+        for (const auto& v : s["enum"]) allowed.push_back(v.is_string() ? v.get<std::string>() : v.dump());
       }
       std::string value = node ? node->scalar_text() : "";
       std::string guess = did_you_mean(value, allowed);
       std::string list;
       for (std::size_t i = 0; i < allowed.size(); ++i) list += (i ? ", '" : "'") + allowed[i] + "'";
       return guess.empty() ? fmt::format("{} must be one of {}, not '{}'", key, list, value)
-                           : fmt::format("{} must be one of {}, not '{}'; did you mean '{}'?", key, list,
-                                         value, guess);
+                           : fmt::format("{} must be one of {}, not '{}'; did you mean '{}'?", key, list, value, guess);
     }
     if (d.starts_with("Missing required property '")) {
       std::string prop = d.substr(27, d.find('\'', 27) - 27);
       if (oneof_props_.count(p + "#" + prop)) return {};
-      return fmt::format("{} is missing the required field '{}'",
-                         p.empty() ? "the config" : describe_path(root_, p), prop);
+      return fmt::format("{} is missing the required field '{}'", p.empty() ? "the config" : describe_path(doc_, p), prop);
+    }
+    if (d.starts_with("Missing dependency '")) {
+      std::string dep = d.substr(20, d.find('\'', 20) - 20);
+      return fmt::format("{} also needs '{}'", p.empty() ? "the config" : describe_path(doc_, p), dep);
     }
     if (d.starts_with("Failed to match expected value set by 'const'")) {
-      return fmt::format("{} must be {}", key, s && s->contains("const") ? (*s)["const"].dump() : "a fixed value");
+      return fmt::format("{} must be {}", key, s.contains("const") ? s["const"].dump() : "a fixed value");
     }
     if (d.starts_with("Expected number")) {
       std::string bound;
-      if (s) {
-        if (s->contains("minimum")) bound += fmt::format("at least {}", format_number((*s)["minimum"].get<double>()));
-        if (s->contains("exclusiveMinimum"))
-          bound += fmt::format("greater than {}", format_number((*s)["exclusiveMinimum"].get<double>()));
-        if (s->contains("maximum"))
-          bound += fmt::format("{}at most {}", bound.empty() ? "" : " and ", format_number((*s)["maximum"].get<double>()));
-        if (s->contains("exclusiveMaximum"))
-          bound += fmt::format("{}less than {}", bound.empty() ? "" : " and ",
-                               format_number((*s)["exclusiveMaximum"].get<double>()));
-      }
+      auto add = [&](const char* kw, const char* words) {
+        if (!s.contains(kw)) return;
+        bound += fmt::format("{}{} {}", bound.empty() ? "" : " and ", words, format_number(s[kw].get<double>()));
+      };
+      add("minimum", "at least");
+      add("exclusiveMinimum", "greater than");
+      add("maximum", "at most");
+      add("exclusiveMaximum", "less than");
       return fmt::format("{} must be {}, not {}", key, bound.empty() ? "in range" : bound,
                          node ? node->scalar_text() : "this");
     }
-    if (d.starts_with("Elements at indexes #")) {
-      return fmt::format("{} lists the same value more than once", key);
-    }
-    if (d.starts_with("Array should contain no fewer than")) {
-      return fmt::format("{} must not be empty", key);
-    }
+    if (d.starts_with("Elements at indexes #")) return fmt::format("{} lists the same value more than once", key);
+    if (d.starts_with("Array should contain no fewer than")) return fmt::format("{} must not be empty", key);
     std::string out = d;
     if (!out.empty()) out[0] = static_cast<char>(std::tolower(out[0]));
     if (out.ends_with('.')) out.pop_back();
@@ -253,25 +239,24 @@ class Validator {
   }
 
   void secret(const Node& node, const std::string& path) {
-    handled_.insert(path);
     if (node.is_string() && parse_secret_ref(node.text)) return;
-    std::string field = describe_path(root_, path);
+    handled_.insert(path);
+    std::string field = describe_path(doc_, path);
     Diagnostic d{Severity::error, "GW111",
                  node.is_string()
                      ? fmt::format("'{}' holds a literal value; secret-bearing fields accept only a secret reference", field)
                      : fmt::format("'{}' must be a secret reference, not {}", field, to_string(node.kind)),
-                 node.span, path, {}, "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
+                 node.span, path, {},
+                 "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
     diags_.report(std::move(d));
   }
 
-  void unit(const Node& node, const std::string& path, const std::string& ref) {
+  void unit(const Node& node, const std::string& path, bool duration) {
     if (!node.is_string()) return;  // valijson reports the type
-    handled_.insert(path);
-    bool duration = ref == "duration";
     if (duration ? parse_duration_ms(node.text).has_value() : parse_size_bytes(node.text).has_value()) return;
+    handled_.insert(path);
     Diagnostic d{Severity::error, "GW112",
-                 fmt::format("'{}' is not a valid {} for '{}'", node.text, duration ? "duration" : "size",
-                             last_token(path)),
+                 fmt::format("'{}' is not a valid {} for '{}'", node.text, duration ? "duration" : "size", last_token(path)),
                  node.span, path, {},
                  duration ? "write a whole number and a unit: 250ms, 10s, 5m, 1h, 1d (at most 365d)"
                           : "write a whole number and a unit: 512B, 64KiB, 1MiB, 2GiB (at most 1024GiB)"};
@@ -279,33 +264,28 @@ class Validator {
     diags_.report(std::move(d));
   }
 
-  void pattern_error(const Node& node, const std::string& path, const std::string& ref, const json& s) {
+  void pattern_error(const Node& node, const std::string& path, const SchemaNode& s) {
     handled_.insert(path);
-    std::string what = ref == "name" ? "a valid name (letters, digits, '.', '_', '-'; starting with a letter or digit)"
-                                     : fmt::format("of the form {}", s["pattern"].get<std::string>());
-    Diagnostic d{Severity::error, "GW104",
-                 fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path)), node.span, path, {}, {}};
-    if (s.contains("description") && s["description"].is_string()) d.hint = s["description"].get<std::string>();
+    std::string what = s.is_name ? "a valid name (letters, digits, '.', '_', '-'; starting with a letter or digit)"
+                                 : fmt::format("of the form {}", s.pattern);
+    Diagnostic d{Severity::error, "GW104", fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path)),
+                 node.span, path, {}, s.description.size() < 200 ? s.description : std::string()};
     add_provenance(d, &node);
     diags_.report(std::move(d));
   }
 
-  void mapping(const Node& node, const json& s, std::string& path) {
-    const json* props = s.contains("properties") ? &s["properties"] : nullptr;
-    const json* extra = s.contains("additionalProperties") ? &s["additionalProperties"] : nullptr;
-    const json* names = s.contains("propertyNames") ? &schema_.resolve(s["propertyNames"]) : nullptr;
-    bool closed = extra && extra->is_boolean() && !extra->get<bool>();
+  void mapping(const Node& node, const SchemaNode& s, std::string& path) {
+    bool skip = skip_items_ && skip_items_->count(path);
     for (const auto& e : node.entries) {
       auto mark = path.size();
       path += '/';
       path += pointer_escape(e.key);
-      if (props && props->contains(e.key)) {
-        walk(*e.value, (*props)[e.key], path);
-      } else if (closed) {
-        unknown_key(node, e, props, path);
+      if (const SchemaNode* prop = s.property(e.key)) {
+        walk(*e.value, *prop, path);
+      } else if (s.closed) {
+        unknown_key(e, s, path);
       } else {
-        if (names && names->contains("pattern") &&
-            !schema_.matches((*names)["pattern"].get<std::string>(), e.key)) {
+        if (!s.names_pattern.empty() && !schema_.matches(s.names_pattern, e.key)) {
           handled_.insert(path);
           diags_.report({Severity::error, "GW104",
                          fmt::format("'{}' is not a valid name (letters, digits, '.', '_', '-'; starting with a "
@@ -313,75 +293,146 @@ class Validator {
                                      e.key),
                          e.key_span, path, {}, {}});
         }
-        if (extra && extra->is_object()) walk(*e.value, *extra, path);
+        if (s.additional && !skip) walk(*e.value, *s.additional, path);
       }
       path.resize(mark);
     }
-    // "Exactly one of these fields" rules, written as oneOf over `required` branches.
-    auto one = s.find("oneOf");
-    if (one != s.end() && one->is_array()) {
+    // "Exactly one of these fields", written as oneOf over `required` branches.
+    if (!s.one_of_required.empty()) {
       int satisfied = 0;
-      bool only_required = true;
-      for (const auto& branch : *one) {
-        if (!branch.contains("required") || branch.size() != 1) only_required = false;
+      for (const auto& branch : s.one_of_required) {
         bool ok = true;
-        for (const auto& r : branch.value("required", json::array())) {
-          if (!node.get(r.get<std::string>())) ok = false;
-          oneof_props_.insert(path + "#" + r.get<std::string>());
+        for (const auto& r : branch) {
+          if (!node.get(r)) ok = false;
+          oneof_props_.insert(path + "#" + r);
         }
         satisfied += ok;
       }
-      if (only_required) {
-        oneof_done_.insert(path);
-        if (satisfied != 1) {
-          std::string msg = s.value("x-gwctl-message", std::string("the fields do not match any allowed combination"));
-          Diagnostic d{Severity::error, "GW104",
-                       fmt::format("{} in {}", msg, describe_path(root_, path)), node.span, path, {}, {}};
-          diags_.report(std::move(d));
-        }
+      oneof_done_.insert(path);
+      if (satisfied != 1) {
+        std::string msg = s.message.empty() ? "the fields do not match any allowed combination" : s.message;
+        diags_.report({Severity::error, "GW104", fmt::format("{} in {}", msg, describe_path(doc_, path)), node.span,
+                       path, {}, {}});
       }
     }
   }
 
-  void unknown_key(const Node& node, const Entry& e, const json* props, const std::string& path) {
-    (void)node;
+  void unknown_key(const Entry& e, const SchemaNode& s, const std::string& path) {
     handled_.insert(path);
-    std::vector<std::string> known;
-    if (props) {
-      for (auto it = props->begin(); it != props->end(); ++it) known.push_back(it.key());
-    }
+    std::vector<std::string> known = s.property_names();
     std::string parent = path.substr(0, path.rfind('/'));
-    Diagnostic d{Severity::error, "GW102",
-                 fmt::format("unknown key '{}' in {}", e.key, describe_path(root_, parent)), e.key_span, path,
-                 {}, {}};
+    Diagnostic d{Severity::error, "GW102", fmt::format("unknown key '{}' in {}", e.key, describe_path(doc_, parent)),
+                 e.key_span, path, {}, {}};
     d.span.length = static_cast<std::uint32_t>(e.key.size());
     std::string guess = did_you_mean(e.key, known);
     if (!guess.empty()) {
       d.message += fmt::format("; did you mean '{}'?", guess);
     } else if (!known.empty()) {
-      std::string list;
-      for (std::size_t i = 0; i < known.size(); ++i) list += (i ? ", " : "") + known[i];
-      d.hint = fmt::format("allowed keys: {}", list);
+      d.hint = fmt::format("allowed keys: {}", fmt::join(known, ", "));
     }
     diags_.report(std::move(d));
   }
 
-  const Node& root_;
+  const Node& doc_;
   const Schema& schema_;
   Diagnostics& diags_;
+  const std::set<std::string>* skip_items_;
   std::set<std::string> handled_;
   std::set<std::string> oneof_done_;
   std::set<std::string> oneof_props_;
 };
 
+// The skeleton: the document with each collection's items reduced to an empty mapping, which
+// the skeleton schema accepts; the items are checked one by one.
+json skeleton_json(const Node& root, const std::vector<std::string>& collections) {
+  json out = json::object();
+  for (const auto& e : root.entries) {
+    bool collection = std::find(collections.begin(), collections.end(), e.key) != collections.end();
+    if (collection && e.value->is_map()) {
+      json m = json::object();
+      for (const auto& item : e.value->entries) m[item.key] = json::object();
+      out[e.key] = std::move(m);
+    } else if (collection && e.value->is_seq()) {
+      out[e.key] = json::array();
+      for (std::size_t i = 0; i < e.value->items.size(); ++i) out[e.key].push_back(json::object());
+    } else {
+      out[e.key] = to_json(*e.value);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags) {
+struct ValidationCache::Impl {
+  struct Key {
+    const Node* node;
+    const SchemaNode* schema;
+    bool operator==(const Key&) const = default;
+  };
+  struct Hash {
+    std::size_t operator()(const Key& k) const {
+      return std::hash<const void*>()(k.node) * 31 + std::hash<const void*>()(k.schema);
+    }
+  };
+  std::unordered_map<Key, std::vector<Diagnostic>, Hash> entries;  // pointers relative to the item
+  std::vector<NodePtr> keep_alive;                                  // roots whose nodes are keys
+};
+
+ValidationCache::ValidationCache() : impl(std::make_unique<Impl>()) {}
+ValidationCache::~ValidationCache() = default;
+
+void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, ValidationCache* cache) {
   if (!root) return;
-  Validator v(*root, schema, diags);
+  std::vector<std::string> collections = schema.collections();
+  if (!cache || collections.empty() || !root->is_map()) {
+    UnitValidator v(*root, schema, diags, nullptr);
+    std::string path;
+    v.walk(*root, schema.root(), path);
+    v.valijson_errors(schema.check(to_json(*root)), *root, schema.root(), "");
+    return;
+  }
+  cache->impl->keep_alive.push_back(root);
+  std::set<std::string> skip;
+  for (const auto& c : collections) skip.insert("/" + pointer_escape(c));
+
+  // The skeleton: everything but the collections' items.
+  UnitValidator skeleton(*root, schema, diags, &skip);
   std::string path;
-  v.walk(*root, schema.document(), path);
-  v.valijson_errors(schema.check(to_json(*root)));
+  skeleton.walk(*root, schema.root(), path);
+  skeleton.valijson_errors(schema.check_skeleton(skeleton_json(*root, collections)), *root, schema.root(), "");
+
+  // Each item of each collection, once per distinct node.
+  for (const auto& c : collections) {
+    const Node* coll = root->get(c);
+    const SchemaNode* cs = schema.root().property(c);
+    if (!coll || !cs) continue;
+    const SchemaNode* item_schema = coll->is_map() ? cs->additional : coll->is_seq() ? cs->items : nullptr;
+    if (!item_schema) continue;
+    auto check = [&](const NodePtr& item, const std::string& base) {
+      ValidationCache::Impl::Key key{item.get(), item_schema};
+      auto it = cache->impl->entries.find(key);
+      if (it == cache->impl->entries.end()) {
+        Diagnostics local;
+        UnitValidator v(*root, schema, local, nullptr);
+        std::string p = base;
+        v.walk(*item, *item_schema, p);
+        if (item->is_map()) v.valijson_errors(schema.check_item(c, to_json(*item)), *item, *item_schema, base);
+        for (auto& d : local.all()) d.path = d.path.substr(base.size());
+        it = cache->impl->entries.emplace(key, std::move(local.all())).first;
+      }
+      for (Diagnostic d : it->second) {
+        d.path = base + d.path;
+        diags.report(std::move(d));
+      }
+    };
+    std::string cbase = "/" + pointer_escape(c);
+    if (coll->is_map()) {
+      for (const auto& e : coll->entries) check(e.value, cbase + "/" + pointer_escape(e.key));
+    } else if (coll->is_seq()) {
+      for (std::size_t i = 0; i < coll->items.size(); ++i) check(coll->items[i], cbase + "/" + std::to_string(i));
+    }
+  }
 }
 
 }  // namespace gwctl

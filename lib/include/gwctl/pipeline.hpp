@@ -19,6 +19,7 @@
 #include "gwctl/diagnostic.hpp"
 #include "gwctl/normalize.hpp"
 #include "gwctl/project.hpp"
+#include "gwctl/validate.hpp"
 
 namespace gwctl {
 
@@ -62,6 +63,7 @@ class Pipeline {
   const Project& project_;
   NodePtr base_;           // the base layer merged once
   Diagnostics base_diags_;
+  mutable ValidationCache cache_;  // entities shared between runs are validated once
 };
 
 }  // namespace gwctl

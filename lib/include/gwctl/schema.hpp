@@ -6,6 +6,7 @@
 // stripped from the copy valijson sees and checked by the validator with RE2 instead.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,6 +22,29 @@ namespace gwctl {
 std::string_view embedded_file(std::string_view name);
 // The starter repository's files (relative paths), in order.
 std::vector<std::string> init_files();
+
+// One schema position, compiled: `$ref` followed, properties indexed, patterns compiled. The
+// validator and normalizer walk these instead of the JSON document.
+struct SchemaNode {
+  enum class Kind : std::uint8_t { plain, duration, size, secret_ref };
+  Kind kind = Kind::plain;          // from the definition a `$ref` names
+  bool is_name = false;             // `$ref: #/definitions/name`
+  bool stringly = false;            // type is "string"
+  const nlohmann::json* raw = nullptr;  // the resolved JSON schema (enum, bounds, description…)
+  const nlohmann::json* default_value = nullptr;
+  std::vector<std::pair<std::string, const SchemaNode*>> properties;  // sorted by name
+  const SchemaNode* additional = nullptr;  // schema of other keys, when an object
+  bool closed = false;                     // additionalProperties: false
+  const SchemaNode* items = nullptr;
+  std::string pattern;                     // checked with RE2 through Schema::matches
+  std::string names_pattern;               // propertyNames pattern
+  std::vector<std::vector<std::string>> one_of_required;  // oneOf made only of `required` branches
+  std::string message;                     // x-gwctl-message
+  std::string description;
+
+  const SchemaNode* property(std::string_view name) const;
+  std::vector<std::string> property_names() const;
+};
 
 class Schema {
  public:
@@ -40,11 +64,21 @@ class Schema {
   // RE2 search of `pattern` in `text`; patterns come from this schema only.
   bool matches(const std::string& pattern, std::string_view text) const;
 
+  const SchemaNode& root() const;
+
   struct Violation {
     std::string pointer;      // JSON pointer of the instance
     std::string description;  // valijson's words
   };
+  // valijson over the whole value.
   std::vector<Violation> check(const nlohmann::json& value) const;
+
+  // Entity mode, for large configs: the top-level collections (objects keyed by name, lists)
+  // whose items can be checked one at a time. `check_skeleton` checks a document whose
+  // collection items are not looked at; `check_item` one item of collection `key`.
+  std::vector<std::string> collections() const;
+  std::vector<Violation> check_skeleton(const nlohmann::json& value) const;
+  std::vector<Violation> check_item(const std::string& key, const nlohmann::json& item) const;
 
  private:
   struct Impl;

@@ -7,12 +7,27 @@
 // for a missing field to the mapping that lacks it, with a note at the value it replaced.
 #pragma once
 
+#include <memory>
+
 #include "gwctl/config_tree.hpp"
 #include "gwctl/diagnostic.hpp"
 #include "gwctl/schema.hpp"
 
 namespace gwctl {
 
-void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags);
+// Remembers the diagnostics of each top-level entity (a provider, model, route, consumer) by
+// node identity. Lint validates many variants of one config whose entities are mostly the same
+// shared nodes; with a cache each entity is checked once.
+class ValidationCache {
+ public:
+  ValidationCache();
+  ~ValidationCache();
+  ValidationCache(const ValidationCache&) = delete;
+  ValidationCache& operator=(const ValidationCache&) = delete;
+  struct Impl;
+  std::unique_ptr<Impl> impl;
+};
+
+void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, ValidationCache* cache = nullptr);
 
 }  // namespace gwctl
