@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "gwctl/schema.hpp"
 #include "gwctl/show.hpp"
 
 namespace gwctl::cli {
@@ -30,8 +31,9 @@ int run_show(const GlobalOptions& global, const ShowArgs& args) {
   std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
   if (!text.empty()) fmt::print(stderr, "{}", text);
   if (diags.has_errors()) return gate;
-  std::string out = args.format == "json" ? show_json(*r.merged, project.sources, args.provenance).dump(2) + "\n"
-                                          : show_yaml(*r.merged, project.sources, args.provenance);
+  NodePtr shown = redact_secret_literals(r.merged, Schema::config());
+  std::string out = args.format == "json" ? show_json(*shown, project.sources, args.provenance).dump(2) + "\n"
+                                          : show_yaml(*shown, project.sources, args.provenance);
   return write_output("", out) ? ok : failure;
 }
 

@@ -1,5 +1,7 @@
 #include "gwctl/report.hpp"
 
+#include <cctype>
+
 #include <fmt/format.h>
 
 namespace gwctl {
@@ -42,12 +44,45 @@ std::string location(const Span& span, const SourceSet& sources) {
   return fmt::format("{}:{}:{}", f.path, span.line, span.column);
 }
 
+// Source lines are the user's own text, but a literal credential must not reach a CI log
+// through an error message: the value of a secret-bearing key is masked unless it is a
+// reference.
+std::string mask_secret_values(std::string_view line) {
+  static constexpr std::string_view keys[] = {"api_key", "api_keys", "secret", "password", "token"};
+  std::string out(line);
+  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+  for (auto key : keys) {
+    for (std::size_t k = out.find(key); k != std::string::npos; k = out.find(key, k + 1)) {
+      if ((k > 0 && word(out[k - 1])) || (k + key.size() < out.size() && word(out[k + key.size()]))) continue;
+      if (k > 0 && std::string_view(" \t{,-\"'").find(out[k - 1]) == std::string_view::npos) continue;
+      if (k >= 2 && out.compare(k - 2, 2, "${") == 0) continue;  // ${secret:…} is a reference, not a key
+      std::size_t colon = out.find_first_not_of(" \t\"'", k + key.size());
+      if (colon == std::string::npos || out[colon] != ':') continue;
+      std::size_t v = out.find_first_not_of(" \t[", colon + 1);
+      if (v == std::string::npos) continue;
+      // Mask each scalar of the value up to the end of the line or of the flow collection.
+      std::size_t end = v;
+      bool flow = out.find_last_of("[{", v) != std::string::npos && out.find_last_of("[{", v) > colon;
+      while (end < out.size() && !(flow && (out[end] == ',' || out[end] == ']' || out[end] == '}')) &&
+             !(out[end] == ' ' && end + 1 < out.size() && out[end + 1] == '#')) {
+        ++end;
+      }
+      std::string_view value(out.data() + v, end - v);
+      if (value.find("${secret:") != std::string_view::npos || value.empty() || value == "null" || value == "~") continue;
+      for (std::size_t i = v; i < end; ++i) {
+        if (out[i] != '"' && out[i] != '\'' && out[i] != ' ') out[i] = '*';
+      }
+    }
+  }
+  return out;
+}
+
 void snippet(std::string& out, const Span& span, const SourceSet& sources, Severity sev, const Palette& p) {
   if (!span.valid() || span.line == 0) return;
   const SourceFile& f = sources.file(span.file);
   std::string_view line = f.line(span.line);
   if (line.empty() && f.text.empty()) return;
-  std::string shown(line);
+  std::string shown = mask_secret_values(line);
   for (auto& c : shown) {
     if (c == '\t') c = ' ';
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "gwctl/interpolate.hpp"
+
 namespace gwctl {
 
 namespace {
@@ -130,7 +132,43 @@ void collect(const Node& n, const std::string& path, const SourceSet& sources, n
   }
 }
 
+NodePtr redact(const NodePtr& node, const SchemaNode* s) {
+  if (!s) return node;
+  if (s->kind == SchemaNode::Kind::secret_ref) {
+    if (node->is_string() && parse_secret_ref(node->text)) return node;
+    if (node->is_map() || node->is_seq() || node->kind == NodeKind::null) return node;
+    auto masked = std::make_shared<Node>(*node);
+    masked->kind = NodeKind::string;
+    masked->text = "<redacted: not a secret reference>";
+    return masked;
+  }
+  std::shared_ptr<Node> copy;
+  if (node->is_map()) {
+    for (std::size_t i = 0; i < node->entries.size(); ++i) {
+      const SchemaNode* child = s->property(node->entries[i].key);
+      NodePtr r = redact(node->entries[i].value, child ? child : s->additional);
+      if (r != node->entries[i].value) {
+        if (!copy) copy = std::make_shared<Node>(*node);
+        copy->entries[i].value = r;
+      }
+    }
+  } else if (node->is_seq()) {
+    for (std::size_t i = 0; i < node->items.size(); ++i) {
+      NodePtr r = redact(node->items[i], s->items);
+      if (r != node->items[i]) {
+        if (!copy) copy = std::make_shared<Node>(*node);
+        copy->items[i] = r;
+      }
+    }
+  }
+  return copy ? copy : node;
+}
+
 }  // namespace
+
+NodePtr redact_secret_literals(const NodePtr& root, const Schema& schema) {
+  return root ? redact(root, &schema.root()) : root;
+}
 
 std::string show_yaml(const Node& root, const SourceSet& sources, bool provenance) {
   YamlWriter w(sources, provenance);

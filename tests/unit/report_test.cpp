@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include "gwctl/schema.hpp"
+#include "gwctl/show.hpp"
 #include "helpers.hpp"
 
 using namespace gwctl;
@@ -23,4 +25,37 @@ TEST_CASE("the caret lines up under multi-byte characters", "[report]") {
   auto l = load_text("naïve: 1\nnaïve: 2\n");
   std::string text = rendered(l.diags, l.sources);
   CHECK(text.find(" 2 | naïve: 2\n   | ^~~~~") != std::string::npos);
+}
+
+TEST_CASE("a literal credential on a source line is masked in rendered diagnostics", "[report][secrets]") {
+  auto c = compile(project_with("providers:\n  openai: {api_key: sk-proj-abcdefghijklmnopqrstuvwx}\n"), "prod");
+  std::string text = c->all_rendered();
+  CHECK(text.find("sk-proj") == std::string::npos);
+  CHECK(text.find("api_key: ****") != std::string::npos);
+  auto block = compile(project_with("providers:\n  openai:\n    api_key: sk-proj-abcdefghijklmnopqrstuvwx  # old\n"), "prod");
+  CHECK(block->all_rendered().find("sk-proj") == std::string::npos);
+  CHECK(block->all_rendered().find("  # old") != std::string::npos);
+}
+
+TEST_CASE("secret references on a source line are shown as written", "[report][secrets]") {
+  auto c = compile(project_with("providers:\n  openai: {api_key: '${secret:X}', kind: nope}\n"), "prod");
+  CHECK(c->all_rendered().find("api_key: '${secret:X}'") != std::string::npos);
+}
+
+TEST_CASE("show masks a literal in a secret-bearing field and keeps references", "[show][secrets]") {
+  auto c = compile(project_with("providers:\n  openai: {api_key: sk-proj-abcdefghijklmnopqrstuvwx}\n"), "prod", Stage::merge);
+  NodePtr shown = redact_secret_literals(c->result.merged, Schema::config());
+  std::string yaml = show_yaml(*shown, c->project.sources, true);
+  CHECK(yaml.find("sk-proj") == std::string::npos);
+  CHECK(yaml.find("api_key: \"<redacted: not a secret reference>\"") != std::string::npos);
+  auto ok = compile(project_with("gateway: {replicas: 1}\n"), "prod", Stage::merge);
+  std::string plain = show_yaml(*redact_secret_literals(ok->result.merged, Schema::config()), ok->project.sources, false);
+  CHECK(plain.find("api_key: \"${secret:OPENAI_API_KEY}\"") != std::string::npos);
+}
+
+TEST_CASE("show --provenance names the file and line of each value and what it replaced", "[show]") {
+  auto c = compile(project_with("gateway:\n  replicas: 4\n"), "prod", Stage::merge);
+  std::string yaml = show_yaml(*c->result.merged, c->project.sources, true);
+  CHECK(yaml.find("  replicas: 4  # envs/prod.yaml:2:13\n") != std::string::npos);
+  CHECK(yaml.find("  name: test  # base/gateway.yaml:3:9\n") != std::string::npos);
 }
