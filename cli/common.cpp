@@ -12,7 +12,9 @@
 
 namespace gwctl::cli {
 
-void error(const std::string& message) { fmt::print(stderr, "gwctl: error: {}\n", message); }
+void error(const std::string& message) {
+  fmt::print(stderr, "gwctl: error: {}\n", message);
+}
 
 bool use_color(const GlobalOptions& global, int fd) {
   if (global.color == "always") return true;
@@ -56,8 +58,10 @@ std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, con
     o.name = v.substr(0, eq);
     if (eq != std::string::npos) {
       std::string val = v.substr(eq + 1);
-      if (val == "true" || val == "on") o.on = true;
-      else if (val == "false" || val == "off") o.on = false;
+      if (val == "true" || val == "on")
+        o.on = true;
+      else if (val == "false" || val == "off")
+        o.on = false;
       else {
         error(fmt::format("--flag {}: the value must be true or false", v));
         return std::nullopt;

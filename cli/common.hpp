@@ -20,8 +20,8 @@ namespace gwctl::cli {
 enum ExitCode : int { ok = 0, gate = 1, failure = 2 };
 
 struct GlobalOptions {
-  std::string root = ".";     // -C
-  std::string color = "auto"; // auto | always | never; auto honours NO_COLOR and the TTY
+  std::string root = ".";      // -C
+  std::string color = "auto";  // auto | always | never; auto honours NO_COLOR and the TTY
 };
 
 // A subcommand's entry point, run after parsing when that subcommand was chosen.

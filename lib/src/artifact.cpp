@@ -68,7 +68,8 @@ Expected<bool> write_file_atomic(const std::string& path, std::string_view conte
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0) {
-    return IoError{IoError::Kind::io, fmt::format("cannot create a file in '{}': {}", dir.string(), std::strerror(errno))};
+    return IoError{IoError::Kind::io,
+                   fmt::format("cannot create a file in '{}': {}", dir.string(), std::strerror(errno))};
   }
   auto fail = [&](const char* what) {
     int err = errno;

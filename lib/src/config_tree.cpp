@@ -8,13 +8,20 @@ namespace gwctl {
 
 std::string_view to_string(NodeKind k) {
   switch (k) {
-    case NodeKind::null: return "null";
-    case NodeKind::boolean: return "boolean";
-    case NodeKind::integer: return "integer";
-    case NodeKind::number: return "number";
-    case NodeKind::string: return "string";
-    case NodeKind::sequence: return "sequence";
-    case NodeKind::mapping: return "mapping";
+    case NodeKind::null:
+      return "null";
+    case NodeKind::boolean:
+      return "boolean";
+    case NodeKind::integer:
+      return "integer";
+    case NodeKind::number:
+      return "number";
+    case NodeKind::string:
+      return "string";
+    case NodeKind::sequence:
+      return "sequence";
+    case NodeKind::mapping:
+      return "mapping";
   }
   return "value";
 }
@@ -33,12 +40,18 @@ const Node* Node::get(std::string_view key) const {
 
 std::string Node::scalar_text() const {
   switch (kind) {
-    case NodeKind::null: return "null";
-    case NodeKind::boolean: return boolean ? "true" : "false";
-    case NodeKind::integer: return std::to_string(integer);
-    case NodeKind::number: return text.empty() ? fmt::format("{}", number) : text;
-    case NodeKind::string: return text;
-    default: return {};
+    case NodeKind::null:
+      return "null";
+    case NodeKind::boolean:
+      return boolean ? "true" : "false";
+    case NodeKind::integer:
+      return std::to_string(integer);
+    case NodeKind::number:
+      return text.empty() ? fmt::format("{}", number) : text;
+    case NodeKind::string:
+      return text;
+    default:
+      return {};
   }
 }
 
@@ -82,11 +95,16 @@ NodePtr make_string(std::string v, Span span) {
 
 nlohmann::json to_json(const Node& node) {
   switch (node.kind) {
-    case NodeKind::null: return nullptr;
-    case NodeKind::boolean: return node.boolean;
-    case NodeKind::integer: return node.integer;
-    case NodeKind::number: return node.number;
-    case NodeKind::string: return node.text;
+    case NodeKind::null:
+      return nullptr;
+    case NodeKind::boolean:
+      return node.boolean;
+    case NodeKind::integer:
+      return node.integer;
+    case NodeKind::number:
+      return node.number;
+    case NodeKind::string:
+      return node.text;
     case NodeKind::sequence: {
       auto arr = nlohmann::json::array();
       for (const auto& item : node.items) arr.push_back(to_json(*item));
@@ -205,9 +223,12 @@ std::string pointer_escape(std::string_view token) {
   std::string out;
   out.reserve(token.size());
   for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }

@@ -6,9 +6,12 @@ namespace gwctl {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::error: return "error";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
   }
   return "error";
 }
@@ -30,8 +33,7 @@ Diagnostic& Diagnostics::error(std::string rule, std::string message, Span span,
   return items_.back();
 }
 
-Diagnostic& Diagnostics::warning(std::string rule, std::string message, Span span,
-                                 std::string path) {
+Diagnostic& Diagnostics::warning(std::string rule, std::string message, Span span, std::string path) {
   report({Severity::warning, std::move(rule), std::move(message), span, std::move(path), {}, {}});
   return items_.back();
 }
@@ -43,14 +45,22 @@ void Diagnostics::append(const Diagnostics& other) {
 std::string_view rule_category(std::string_view rule) {
   if (rule.size() < 3) return "structure";
   switch (rule[2]) {
-    case '1': return "structure";
-    case '2': return "references";
-    case '3': return "secrets";
-    case '4': return "auth";
-    case '5': return "resilience";
-    case '6': return "cost";
-    case '7': return "parity";
-    default: return "structure";
+    case '1':
+      return "structure";
+    case '2':
+      return "references";
+    case '3':
+      return "secrets";
+    case '4':
+      return "auth";
+    case '5':
+      return "resilience";
+    case '6':
+      return "cost";
+    case '7':
+      return "parity";
+    default:
+      return "structure";
   }
 }
 

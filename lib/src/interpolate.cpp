@@ -100,8 +100,8 @@ class Interpolator {
       }
       auto close = s.find('}', i + 2);
       if (close == std::string::npos) {
-        diags_.error("GW115", "unterminated reference: '${' without a closing '}'", node->span, path)
-            .hint = "write '$${' for a literal '${'";
+        diags_.error("GW115", "unterminated reference: '${' without a closing '}'", node->span, path).hint =
+            "write '$${' for a literal '${'";
         return node;
       }
       std::string_view ref(s.data() + i + 2, close - i - 2);
@@ -110,8 +110,7 @@ class Interpolator {
       std::string_view name = colon == std::string_view::npos ? std::string_view{} : ref.substr(colon + 1);
       if (kind == "secret") {
         if (i != 0 || close + 1 != s.size() || !is_ident(name)) {
-          diags_.error("GW115", "a secret reference must be the whole value, like '${secret:NAME}'",
-                       node->span, path);
+          diags_.error("GW115", "a secret reference must be the whole value, like '${secret:NAME}'", node->span, path);
           return node;
         }
         return node;  // kept as a reference; validation checks where it may appear

@@ -68,7 +68,8 @@ class Folder {
         auto b = line.find_first_not_of(" \t");
         anchor = b == std::string_view::npos ? "" : std::string(line.substr(b));
       }
-      f.fingerprint = sha256_hex(fmt::format("{}\n{}\n{}\n{}", f.diag.rule, file, anchor, f.diag.message)).substr(0, 32);
+      f.fingerprint =
+          sha256_hex(fmt::format("{}\n{}\n{}\n{}", f.diag.rule, file, anchor, f.diag.message)).substr(0, 32);
     }
     std::stable_sort(findings_.begin(), findings_.end(), [&](const Finding& a, const Finding& b) {
       auto path = [&](const Finding& f) {
@@ -115,9 +116,9 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     // A file's own problems arise wherever the file is used.
     std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
     for (const auto& v : result.variants) {
-      bool used = layer.empty() || layer == "base" || layer == "project" || layer == "env:" + v.env ||
-                  (layer.starts_with("flag:") &&
-                   std::find(v.flags.begin(), v.flags.end(), layer.substr(5)) != v.flags.end());
+      bool used =
+          layer.empty() || layer == "base" || layer == "project" || layer == "env:" + v.env ||
+          (layer.starts_with("flag:") && std::find(v.flags.begin(), v.flags.end(), layer.substr(5)) != v.flags.end());
       if (used) folder.add(d, v.env, v.flags);
     }
     if (result.variants.empty()) folder.add(d, "", {});
@@ -138,9 +139,15 @@ Tally tally(const std::vector<Finding>& findings) {
   Tally t;
   for (const auto& f : findings) {
     switch (f.diag.severity) {
-      case Severity::error: ++t.errors; break;
-      case Severity::warning: ++t.warnings; break;
-      case Severity::info: ++t.infos; break;
+      case Severity::error:
+        ++t.errors;
+        break;
+      case Severity::warning:
+        ++t.warnings;
+        break;
+      case Severity::info:
+        ++t.infos;
+        break;
     }
   }
   return t;

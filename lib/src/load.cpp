@@ -38,8 +38,7 @@ struct Abort {
 
 Span span_at(std::uint32_t file, const YAML::Mark& m, std::uint32_t length = 0) {
   if (m.line < 0) return Span{file, 1, 1, 0};
-  return Span{file, static_cast<std::uint32_t>(m.line) + 1, static_cast<std::uint32_t>(m.column) + 1,
-              length};
+  return Span{file, static_cast<std::uint32_t>(m.line) + 1, static_cast<std::uint32_t>(m.column) + 1, length};
 }
 
 // First invalid UTF-8 sequence (or NUL byte), as a byte offset.
@@ -60,18 +59,25 @@ std::optional<EncodingProblem> check_utf8(std::string_view s) {
     }
     std::size_t len;
     std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return EncodingProblem{i, false};
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return EncodingProblem{i, false};
     if (i + len > n) return EncodingProblem{i, false};
     for (std::size_t k = 1; k < len; ++k) {
       if ((p[i + k] & 0xC0) != 0x80) return EncodingProblem{i, false};
       cp = (cp << 6) | (p[i + k] & 0x3F);
     }
     // Overlong forms, surrogates and out-of-range code points are invalid too.
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
       return EncodingProblem{i, false};
     }
     i += len;
@@ -93,9 +99,8 @@ Span span_of_offset(std::uint32_t file, std::string_view text, std::size_t offse
 }
 
 bool is_core_tag(const std::string& tag) {
-  return tag.empty() || tag == "?" || tag == "!" || tag == "tag:yaml.org,2002:str" ||
-         tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:float" ||
-         tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null" ||
+  return tag.empty() || tag == "?" || tag == "!" || tag == "tag:yaml.org,2002:str" || tag == "tag:yaml.org,2002:int" ||
+         tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:null" ||
          tag == "tag:yaml.org,2002:map" || tag == "tag:yaml.org,2002:seq";
 }
 
@@ -133,17 +138,26 @@ bool looks_like_float(std::string_view s) {
   std::size_t i = 0, n = s.size();
   if (i < n && (s[i] == '-' || s[i] == '+')) ++i;
   std::size_t digits = 0;
-  while (i < n && s[i] >= '0' && s[i] <= '9') { ++i; ++digits; }
+  while (i < n && s[i] >= '0' && s[i] <= '9') {
+    ++i;
+    ++digits;
+  }
   if (i < n && s[i] == '.') {
     ++i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') { ++i; ++digits; }
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+      ++i;
+      ++digits;
+    }
   }
   if (digits == 0) return false;
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < n && (s[i] == '-' || s[i] == '+')) ++i;
     std::size_t exp = 0;
-    while (i < n && s[i] >= '0' && s[i] <= '9') { ++i; ++exp; }
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+      ++i;
+      ++exp;
+    }
     if (exp == 0) return false;
   }
   return i == n;
@@ -169,8 +183,13 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     auto it = anchors_.find(anchor);
     if (it == anchors_.end()) {
-      throw Abort{{Severity::error, "GW105", "alias refers to a node that contains it (a cycle)",
-                   span_at(file_, mark), {}, {}, {}}};
+      throw Abort{{Severity::error,
+                   "GW105",
+                   "alias refers to a node that contains it (a cycle)",
+                   span_at(file_, mark),
+                   {},
+                   {},
+                   {}}};
     }
     attach(it->second, span_at(file_, mark));
   }
@@ -211,31 +230,37 @@ class TreeBuilder final : public YAML::EventHandler {
   struct Frame {
     std::shared_ptr<Node> node;
     YAML::anchor_t anchor;
-    std::vector<NodePtr> merges;  // values of "<<" keys, applied at the end
+    std::vector<NodePtr> merges;                         // values of "<<" keys, applied at the end
     std::unordered_map<std::string, std::size_t> index;  // key → entry, for big mappings
   };
 
-  bool expecting_key() const {
-    return !stack_.empty() && stack_.back().node->kind == NodeKind::mapping && !have_key_;
-  }
+  bool expecting_key() const { return !stack_.empty() && stack_.back().node->kind == NodeKind::mapping && !have_key_; }
 
   void check_tag(const YAML::Mark& mark, const std::string& tag) {
     if (!is_core_tag(tag)) {
-      throw Abort{{Severity::error, "GW107", fmt::format("unknown YAML tag '{}'", tag),
-                   span_at(file_, mark), {}, {},
+      throw Abort{{Severity::error,
+                   "GW107",
+                   fmt::format("unknown YAML tag '{}'", tag),
+                   span_at(file_, mark),
+                   {},
+                   {},
                    "gwctl accepts only plain YAML values; remove the tag"}};
     }
   }
 
-  NodePtr make_scalar(const YAML::Mark& mark, const std::string& tag, const std::string& value,
-                      Span span) {
+  NodePtr make_scalar(const YAML::Mark& mark, const std::string& tag, const std::string& value, Span span) {
     auto n = std::make_shared<Node>();
     n->span = span;
     n->text = value;
     bool plain = tag == "?" || tag.empty();
     auto bad = [&](std::string_view what) {
-      throw Abort{{Severity::error, "GW104", fmt::format("'{}' is not a valid {}", value, what),
-                   span_at(file_, mark, span.length), {}, {}, {}}};
+      throw Abort{{Severity::error,
+                   "GW104",
+                   fmt::format("'{}' is not a valid {}", value, what),
+                   span_at(file_, mark, span.length),
+                   {},
+                   {},
+                   {}}};
     };
     if (tag == "tag:yaml.org,2002:str" || tag == "!") {
       n->kind = NodeKind::string;
@@ -272,8 +297,13 @@ class TreeBuilder final : public YAML::EventHandler {
         }
         return n;
       }
-      throw Abort{{Severity::error, "GW104", fmt::format("integer '{}' is out of range", value),
-                   span, {}, {}, "integers must fit in 64 bits"}};
+      throw Abort{{Severity::error,
+                   "GW104",
+                   fmt::format("integer '{}' is out of range", value),
+                   span,
+                   {},
+                   {},
+                   "integers must fit in 64 bits"}};
     }
     if (want_int) bad("integer");
     if ((plain || want_float) && looks_like_float(value)) {
@@ -282,17 +312,21 @@ class TreeBuilder final : public YAML::EventHandler {
       if (value[0] == '+') std::from_chars(value.data() + 1, value.data() + value.size(), d);
       (void)ptr;
       if (ec == std::errc::result_out_of_range || !std::isfinite(d)) {
-        throw Abort{{Severity::error, "GW104", fmt::format("number '{}' is out of range", value),
-                     span, {}, {}, {}}};
+        throw Abort{{Severity::error, "GW104", fmt::format("number '{}' is out of range", value), span, {}, {}, {}}};
       }
       n->kind = NodeKind::number;
       n->number = d;
       return n;
     }
-    if (plain && (value == ".inf" || value == "-.inf" || value == ".nan" || value == ".NaN" ||
-                  value == ".Inf" || value == "-.Inf")) {
-      throw Abort{{Severity::error, "GW104", fmt::format("'{}' is not a finite number", value),
-                   span, {}, {}, "quote it if you meant a string"}};
+    if (plain && (value == ".inf" || value == "-.inf" || value == ".nan" || value == ".NaN" || value == ".Inf" ||
+                  value == "-.Inf")) {
+      throw Abort{{Severity::error,
+                   "GW104",
+                   fmt::format("'{}' is not a finite number", value),
+                   span,
+                   {},
+                   {},
+                   "quote it if you meant a string"}};
     }
     if (want_float) bad("number");
     n->kind = NodeKind::string;
@@ -301,13 +335,22 @@ class TreeBuilder final : public YAML::EventHandler {
 
   void open(NodeKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
     if (expecting_key()) {
-      throw Abort{{Severity::error, "GW107", "complex mapping keys are not supported",
-                   span_at(file_, mark), {}, {}, "use a plain string as the key"}};
+      throw Abort{{Severity::error,
+                   "GW107",
+                   "complex mapping keys are not supported",
+                   span_at(file_, mark),
+                   {},
+                   {},
+                   "use a plain string as the key"}};
     }
     if (stack_.size() >= limits_.max_depth) {
-      throw Abort{{Severity::error, "GW105",
+      throw Abort{{Severity::error,
+                   "GW105",
                    fmt::format("nesting is deeper than {} levels", limits_.max_depth),
-                   span_at(file_, mark), {}, {}, {}}};
+                   span_at(file_, mark),
+                   {},
+                   {},
+                   {}}};
     }
     auto n = std::make_shared<Node>();
     n->kind = kind;
@@ -335,17 +378,18 @@ class TreeBuilder final : public YAML::EventHandler {
     auto& node = *frame.node;
     for (const auto& src : frame.merges) {
       std::vector<NodePtr> sources;
-      if (src->is_map()) sources.push_back(src);
-      else if (src->is_seq()) sources = src->items;
+      if (src->is_map())
+        sources.push_back(src);
+      else if (src->is_seq())
+        sources = src->items;
       for (const auto& s : sources) {
         if (!s->is_map()) {
-          throw Abort{{Severity::error, "GW104", "the value of a merge key '<<' must be a mapping",
-                       s->span, {}, {}, {}}};
+          throw Abort{
+              {Severity::error, "GW104", "the value of a merge key '<<' must be a mapping", s->span, {}, {}, {}}};
         }
         for (const auto& e : s->entries) {
           if (node.entry(e.key)) continue;
-          node.directives |= e.key.starts_with('$') || e.value->kind == NodeKind::null ||
-                             e.value->directives;
+          node.directives |= e.key.starts_with('$') || e.value->kind == NodeKind::null || e.value->directives;
           node.entries.push_back(e);
           add_weight(node, e.value->weight);
         }
@@ -356,10 +400,13 @@ class TreeBuilder final : public YAML::EventHandler {
   void add_weight(Node& parent, std::uint64_t w) {
     parent.weight += w;
     if (parent.weight > limits_.max_nodes) {
-      throw Abort{{Severity::error, "GW105",
-                   fmt::format("the document expands to more than {} nodes (alias expansion)",
-                               limits_.max_nodes),
-                   parent.span, {}, {}, "an alias bomb, or a config far larger than any gateway needs"}};
+      throw Abort{{Severity::error,
+                   "GW105",
+                   fmt::format("the document expands to more than {} nodes (alias expansion)", limits_.max_nodes),
+                   parent.span,
+                   {},
+                   {},
+                   "an alias bomb, or a config far larger than any gateway needs"}};
     }
   }
 
@@ -384,8 +431,7 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     if (!have_key_) {
       // An alias used as a key.
-      throw Abort{{Severity::error, "GW107", "aliases cannot be used as mapping keys",
-                   node->span, {}, {}, {}}};
+      throw Abort{{Severity::error, "GW107", "aliases cannot be used as mapping keys", node->span, {}, {}, {}}};
     }
     have_key_ = false;
     if (pending_key_ == "<<") {
@@ -406,15 +452,19 @@ class TreeBuilder final : public YAML::EventHandler {
       if (it != top.index.end()) existing = it->second;
     }
     if (existing != SIZE_MAX) {
-      Diagnostic d{Severity::error, "GW103", fmt::format("duplicate key '{}'", pending_key_),
-                   pending_key_span_, {}, {}, "YAML keeps only one of them; remove or rename one"};
+      Diagnostic d{Severity::error,
+                   "GW103",
+                   fmt::format("duplicate key '{}'", pending_key_),
+                   pending_key_span_,
+                   {},
+                   {},
+                   "YAML keeps only one of them; remove or rename one"};
       d.notes.push_back({"first defined here", parent.entries[existing].key_span});
       diags_.report(std::move(d));
       return;
     }
     add_weight(parent, node->weight);
-    parent.directives |= pending_key_.starts_with('$') || node->kind == NodeKind::null ||
-                         node->directives;
+    parent.directives |= pending_key_.starts_with('$') || node->kind == NodeKind::null || node->directives;
     if (!top.index.empty()) top.index[pending_key_] = parent.entries.size();
     parent.entries.push_back(Entry{std::move(pending_key_), pending_key_span_, std::move(node)});
     pending_key_.clear();
@@ -451,21 +501,18 @@ std::string flow_reference_hint(std::string_view line) {
   auto end = line.find('}', pos);
   if (end == std::string_view::npos) return {};
   std::string ref(line.substr(pos, end - pos + 1));
-  return fmt::format(
-      "inside a flow collection ('[...]' or '{{...}}') a reference must be quoted: \"{}\"", ref);
+  return fmt::format("inside a flow collection ('[...]' or '{{...}}') a reference must be quoted: \"{}\"", ref);
 }
 
 }  // namespace
 
-ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLimits& limits,
-                     Diagnostics& diags) {
+ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLimits& limits, Diagnostics& diags) {
   ConfigTree tree;
   tree.file = file;
   const SourceFile& src = sources.file(file);
   std::string_view text = src.text;
   if (text.size() > limits.max_file_bytes) {
-    diags.error("GW105",
-                fmt::format("file is {} bytes; the limit is {} bytes", text.size(), limits.max_file_bytes),
+    diags.error("GW105", fmt::format("file is {} bytes; the limit is {} bytes", text.size(), limits.max_file_bytes),
                 Span{file, 1, 1, 0});
     tree.failed = true;
     return tree;
@@ -475,8 +522,7 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
     if (bad->nul) {
       diags.error("GW106", "file contains a NUL byte; it looks like a binary file, not YAML", s);
     } else {
-      diags.error("GW106", fmt::format("invalid UTF-8 byte 0x{:02x}",
-                                       static_cast<unsigned char>(text[bad->offset])), s)
+      diags.error("GW106", fmt::format("invalid UTF-8 byte 0x{:02x}", static_cast<unsigned char>(text[bad->offset])), s)
           .hint = "save the file as UTF-8";
     }
     tree.failed = true;
@@ -493,8 +539,7 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
       tree.root = builder.root();
       TreeBuilder second(file, limits, diags);
       if (parser.HandleNextDocument(second) && second.root()) {
-        diags.error("GW107", "a config file must hold one YAML document; this is the second",
-                    second.root()->span)
+        diags.error("GW107", "a config file must hold one YAML document; this is the second", second.root()->span)
             .hint = "split the documents into separate files";
         tree.failed = true;
       }
@@ -504,8 +549,7 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
     tree.failed = true;
   } catch (const YAML::Exception& e) {
     Span s = span_at(file, e.mark);
-    Diagnostic d{Severity::error, "GW101", e.msg.empty() ? std::string("malformed YAML") : e.msg,
-                 s, {}, {}, {}};
+    Diagnostic d{Severity::error, "GW101", e.msg.empty() ? std::string("malformed YAML") : e.msg, s, {}, {}, {}};
     if (!d.message.empty()) d.message[0] = static_cast<char>(std::tolower(d.message[0]));
     for (std::uint32_t l = s.line; l >= 1 && l + 2 >= s.line; --l) {
       d.hint = flow_reference_hint(src.line(l));
@@ -522,8 +566,8 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
   return tree;
 }
 
-ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer,
-                     SourceSet& sources, const LoadLimits& limits, Diagnostics& diags) {
+ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer, SourceSet& sources,
+                     const LoadLimits& limits, Diagnostics& diags) {
   auto text = reader.read(path, limits.max_file_bytes);
   if (!text) {
     std::uint32_t id = sources.add(path, layer, "");

@@ -30,10 +30,14 @@ class Merger {
     }
     if (over->is_scalar() && base->is_scalar()) return replaced(base, over);
     // A mapping over a scalar, a sequence over a mapping, …: the layers disagree on the shape.
-    Diagnostic d{Severity::error, "GW108",
-                 fmt::format("'{}' is a {} here but a {} in an earlier layer", path.empty() ? "/" : path,
-                             shape(*over), shape(*base)),
-                 over->span, path, {}, "a later layer may change a value, not its kind"};
+    Diagnostic d{Severity::error,
+                 "GW108",
+                 fmt::format("'{}' is a {} here but a {} in an earlier layer", path.empty() ? "/" : path, shape(*over),
+                             shape(*base)),
+                 over->span,
+                 path,
+                 {},
+                 "a later layer may change a value, not its kind"};
     d.notes.push_back({fmt::format("the earlier {} was set here", shape(*base)), base->span});
     diags_.report(std::move(d));
     return replaced(base, fresh(over, path));
@@ -50,9 +54,13 @@ class Merger {
       for (const auto& e : over->entries) {
         if (e.key.starts_with('$')) {
           if (e.key == kDelete) {
-            diags_.report({Severity::error, "GW109",
+            diags_.report({Severity::error,
+                           "GW109",
                            "'$delete' works only on an item of a named list (a mapping with 'name')",
-                           e.key_span, path, {}, "to delete a key, set it to null: 'key: null'"});
+                           e.key_span,
+                           path,
+                           {},
+                           "to delete a key, set it to null: 'key: null'"});
           } else if (e.key != kReplace) {
             unknown_directive(e, path);
           }
@@ -74,10 +82,14 @@ class Merger {
         path += std::to_string(i);
         if (item->is_map() && item->get("name")) {
           if (const Entry* del = item->entry(kDelete); del && delete_flag(*del, path)) {
-            diags_.report({Severity::warning, "GW109",
-                           fmt::format("'$delete' of '{}', which no earlier layer defines",
-                                       item->get("name")->scalar_text()),
-                           del->key_span, path, {}, "remove the item, or check the name"});
+            diags_.report(
+                {Severity::warning,
+                 "GW109",
+                 fmt::format("'$delete' of '{}', which no earlier layer defines", item->get("name")->scalar_text()),
+                 del->key_span,
+                 path,
+                 {},
+                 "remove the item, or check the name"});
             path.resize(mark);
             continue;
           }
@@ -90,9 +102,7 @@ class Merger {
   }
 
  private:
-  static std::string_view shape(const Node& n) {
-    return n.is_map() ? "mapping" : n.is_seq() ? "sequence" : "scalar";
-  }
+  static std::string_view shape(const Node& n) { return n.is_map() ? "mapping" : n.is_seq() ? "sequence" : "scalar"; }
 
   static NodePtr replaced(const NodePtr& base, const NodePtr& over) {
     auto n = std::make_shared<Node>(*over);
@@ -110,18 +120,17 @@ class Merger {
   }
 
   void unknown_directive(const Entry& e, const std::string& path) {
-    Diagnostic d{Severity::error, "GW109", fmt::format("unknown merge directive '{}'", e.key),
-                 e.key_span, path, {}, {}};
+    Diagnostic d{
+        Severity::error, "GW109", fmt::format("unknown merge directive '{}'", e.key), e.key_span, path, {}, {}};
     std::string s = did_you_mean(e.key, {std::string(kDelete), std::string(kReplace)});
-    d.hint = s.empty() ? "the directives are '$delete' and '$replace'"
-                       : fmt::format("did you mean '{}'?", s);
+    d.hint = s.empty() ? "the directives are '$delete' and '$replace'" : fmt::format("did you mean '{}'?", s);
     diags_.report(std::move(d));
   }
 
   bool flag_value(const Entry& e, const std::string& path) {
     if (e.value->kind == NodeKind::boolean) return e.value->boolean;
-    diags_.report({Severity::error, "GW109", fmt::format("'{}' must be true or false", e.key),
-                   e.value->span, path, {}, {}});
+    diags_.report(
+        {Severity::error, "GW109", fmt::format("'{}' must be true or false", e.key), e.value->span, path, {}, {}});
     return false;
   }
   bool replace_flag(const Node& map, const std::string& path) {
@@ -154,9 +163,13 @@ class Merger {
     for (const auto& e : over.entries) {
       if (e.key.starts_with('$')) {
         if (e.key == kDelete) {
-          diags_.report({Severity::error, "GW109",
+          diags_.report({Severity::error,
+                         "GW109",
                          "'$delete' works only on an item of a named list (a mapping with 'name')",
-                         e.key_span, path, {}, "to delete a key, set it to null: 'key: null'"});
+                         e.key_span,
+                         path,
+                         {},
+                         "to delete a key, set it to null: 'key: null'"});
         } else if (e.key != kReplace) {
           unknown_directive(e, path);
         }
@@ -215,9 +228,13 @@ class Merger {
       const Entry* del = item->entry(kDelete);
       if (del && delete_flag(*del, path)) {
         if (it == index.end() || erased[it->second]) {
-          diags_.report({Severity::warning, "GW109",
+          diags_.report({Severity::warning,
+                         "GW109",
                          fmt::format("'$delete' of '{}', which no earlier layer defines", name),
-                         del->key_span, path, {}, "remove the item, or check the name"});
+                         del->key_span,
+                         path,
+                         {},
+                         "remove the item, or check the name"});
         } else {
           erased[it->second] = true;
         }
@@ -253,8 +270,8 @@ NodePtr merge_trees(const NodePtr& base, const NodePtr& overlay, Diagnostics& di
   if (!overlay) return base;
   if (overlay->kind == NodeKind::null) return base;
   if (!overlay->is_map()) {
-    diags.error("GW104", fmt::format("a config file must be a mapping at the top level, not a {}",
-                                     to_string(overlay->kind)),
+    diags.error("GW104",
+                fmt::format("a config file must be a mapping at the top level, not a {}", to_string(overlay->kind)),
                 overlay->span);
     return base;
   }

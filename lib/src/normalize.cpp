@@ -122,7 +122,8 @@ std::vector<std::int64_t> normalize_weights(const std::vector<std::int64_t>& wei
     remainders.push_back({scaled % sum, i});
   }
   // Largest remainder first; equal remainders go to the earlier deployment.
-  std::stable_sort(remainders.begin(), remainders.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::stable_sort(remainders.begin(), remainders.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
   for (std::size_t k = 0; given < total_bp && k < remainders.size(); ++k, ++given) ++out[remainders[k].second];
   return out;
 }

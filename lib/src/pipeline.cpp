@@ -51,8 +51,10 @@ Variant Pipeline::resolve(const std::string& env, const std::vector<FlagOverride
     }
   }
   for (const auto& o : overrides) {
-    if (o.on) on.insert(o.name);
-    else on.erase(o.name);
+    if (o.on)
+      on.insert(o.name);
+    else
+      on.erase(o.name);
   }
   Variant v{env, {}};
   for (const auto& name : project_.flag_names) {
@@ -71,8 +73,8 @@ PipelineResult Pipeline::run(const std::string& env, const std::vector<FlagOverr
     for (const auto& tree : layer.trees) {
       if (tree.root && tree.root->is_map()) {
         if (const Entry* e = tree.root->entry("flags")) {
-          r.diags.error("GW114", "a flag overlay cannot turn flags on or off", e->key_span, "/flags")
-              .hint = "set 'flags:' in an environment overlay (envs/) instead";
+          r.diags.error("GW114", "a flag overlay cannot turn flags on or off", e->key_span, "/flags").hint =
+              "set 'flags:' in an environment overlay (envs/) instead";
         }
       }
     }

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <thread>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -19,7 +19,9 @@ bool is_yaml(const std::string& name) {
   return (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.starts_with(".");
 }
 
-std::string stem(const std::string& name) { return name.substr(0, name.rfind('.')); }
+std::string stem(const std::string& name) {
+  return name.substr(0, name.rfind('.'));
+}
 
 std::vector<std::string> strings_of(const Node* seq) {
   std::vector<std::string> out;
@@ -165,7 +167,8 @@ class ProjectLoader {
         job.tree = load_yaml(p.sources, job.file, options_.limits, job.diags);
       }
     };
-    std::size_t threads = std::min<std::size_t>(jobs_.size(), std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
+    std::size_t threads =
+        std::min<std::size_t>(jobs_.size(), std::max(1u, std::min(4u, std::thread::hardware_concurrency())));
     std::vector<std::thread> pool;
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();
@@ -181,9 +184,9 @@ class ProjectLoader {
     auto entries = reader_.list(dir);
     if (!entries) {
       if (required) {
-        auto& d = diags_.error("GW114", fmt::format("the base layer '{}/' is missing or unreadable: {}", dir,
-                                                    entries.error().message),
-                               Span{});
+        auto& d = diags_.error(
+            "GW114", fmt::format("the base layer '{}/' is missing or unreadable: {}", dir, entries.error().message),
+            Span{});
         d.hint = "run 'gwctl init' for a starter repository, or use -C to point at the config root";
       }
       layer.name = name;
@@ -214,10 +217,9 @@ class ProjectLoader {
       const std::string& env = p.settings.environments[i];
       auto it = found.find(env);
       if (it == found.end()) {
-        auto& d = diags_.error("GW114",
-                               fmt::format("environment '{}' has no overlay '{}/{}.yaml'", env,
-                                           p.settings.envs_dir, env),
-                               settings_span(settings, "environments", i), fmt::format("/environments/{}", i));
+        auto& d = diags_.error(
+            "GW114", fmt::format("environment '{}' has no overlay '{}/{}.yaml'", env, p.settings.envs_dir, env),
+            settings_span(settings, "environments", i), fmt::format("/environments/{}", i));
         std::string guess = did_you_mean(env, found_names);
         if (!guess.empty()) d.hint = fmt::format("did you mean '{}'?", guess);
         continue;
@@ -227,10 +229,11 @@ class ProjectLoader {
     for (const auto& name : found_names) {
       if (std::find(p.settings.environments.begin(), p.settings.environments.end(), name) ==
           p.settings.environments.end()) {
-        diags_.warning("GW114",
-                       fmt::format("overlay '{}' is not an environment listed in gwctl.yaml; it is ignored",
-                                   found.at(name).paths.front()),
-                       settings_span(settings, "environments"), "/environments")
+        diags_
+            .warning("GW114",
+                     fmt::format("overlay '{}' is not an environment listed in gwctl.yaml; it is ignored",
+                                 found.at(name).paths.front()),
+                     settings_span(settings, "environments"), "/environments")
             .hint = fmt::format("add '{}' to 'environments' in gwctl.yaml, or remove the file", name);
       }
     }

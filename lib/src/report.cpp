@@ -16,9 +16,12 @@ struct Palette {
   std::string bold(std::string_view t) const { return wrap("1", t); }
   std::string severity(Severity s) const {
     switch (s) {
-      case Severity::error: return wrap("1;31", "error");
-      case Severity::warning: return wrap("1;33", "warning");
-      case Severity::info: return wrap("1;36", "info");
+      case Severity::error:
+        return wrap("1;31", "error");
+      case Severity::warning:
+        return wrap("1;33", "warning");
+      case Severity::info:
+        return wrap("1;36", "info");
     }
     return "error";
   }
@@ -68,7 +71,8 @@ std::string mask_secret_values(std::string_view line) {
         ++end;
       }
       std::string_view value(out.data() + v, end - v);
-      if (value.find("${secret:") != std::string_view::npos || value.empty() || value == "null" || value == "~") continue;
+      if (value.find("${secret:") != std::string_view::npos || value.empty() || value == "null" || value == "~")
+        continue;
       for (std::size_t i = v; i < end; ++i) {
         if (out[i] != '"' && out[i] != '\'' && out[i] != ' ') out[i] = '*';
       }
@@ -91,7 +95,8 @@ void snippet(std::string& out, const Span& span, const SourceSet& sources, Sever
   std::size_t col = span.column > 0 ? span.column - 1 : 0;
   std::size_t indent = display_width(line.substr(0, std::min(col, line.size())));
   std::size_t rest = col < line.size() ? display_width(line.substr(col)) : 1;
-  std::size_t len = std::max<std::size_t>(1, std::min<std::size_t>(span.length ? span.length : 1, std::max<std::size_t>(rest, 1)));
+  std::size_t len =
+      std::max<std::size_t>(1, std::min<std::size_t>(span.length ? span.length : 1, std::max<std::size_t>(rest, 1)));
   std::string marks = "^" + std::string(len - 1, '~');
   out += fmt::format(" {} {} {}\n", p.gutter(num), p.gutter("|"), shown);
   out += fmt::format(" {} {} {}{}\n", pad, p.gutter("|"), std::string(indent, ' '), p.caret(marks, sev));
@@ -130,15 +135,14 @@ std::string render_findings_text(const LintResult& result, const SourceSet& sour
     out += render_diagnostic(f.diag, sources, options);
     if (!f.envs.empty()) {
       std::string where = fmt::format("{}", fmt::join(f.envs, ", "));
-      if (!f.flags.empty()) where += fmt::format(" (with flag{} {})", f.flags.size() > 1 ? "s" : "", fmt::join(f.flags, ", "));
+      if (!f.flags.empty())
+        where += fmt::format(" (with flag{} {})", f.flags.size() > 1 ? "s" : "", fmt::join(f.flags, ", "));
       out += fmt::format("  = in: {}\n", where);
     }
     out += "\n";
   }
   Tally t = tally(result.findings);
-  auto plural = [](std::size_t n, std::string_view word) {
-    return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
-  };
+  auto plural = [](std::size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
   out += fmt::format("{}, {}, {} ({} checked in {})\n", plural(t.errors, "error"), plural(t.warnings, "warning"),
                      plural(t.infos, "info"), plural(result.variants.size(), "configuration"),
                      plural(env_count, "environment"));

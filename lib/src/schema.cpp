@@ -74,9 +74,12 @@ std::string context_to_pointer(const std::vector<std::string>& context) {
     std::string token = c.size() >= 2 && c.front() == '[' && c.back() == ']' ? c.substr(1, c.size() - 2) : c;
     out += '/';
     for (char ch : token) {
-      if (ch == '~') out += "~0";
-      else if (ch == '/') out += "~1";
-      else out += ch;
+      if (ch == '~')
+        out += "~0";
+      else if (ch == '/')
+        out += "~1";
+      else
+        out += ch;
     }
   }
   return out;
@@ -139,7 +142,8 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
   populate(impl_->compiled, impl_->stripped);
 
   // Compile every reachable schema position once.
-  std::function<const SchemaNode*(const nlohmann::json&)> compile = [&](const nlohmann::json& raw) -> const SchemaNode* {
+  std::function<const SchemaNode*(const nlohmann::json&)> compile =
+      [&](const nlohmann::json& raw) -> const SchemaNode* {
     auto found = impl_->nodes.find(&raw);
     if (found != impl_->nodes.end()) return found->second.get();
     auto owned = std::make_unique<SchemaNode>();
@@ -165,12 +169,15 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
       std::sort(n->properties.begin(), n->properties.end());
     }
     if (auto it = s.find("additionalProperties"); it != s.end()) {
-      if (it->is_boolean()) n->closed = !it->get<bool>();
-      else if (it->is_object()) n->additional = compile(*it);
+      if (it->is_boolean())
+        n->closed = !it->get<bool>();
+      else if (it->is_object())
+        n->additional = compile(*it);
     }
     if (auto it = s.find("propertyNames"); it != s.end()) {
       const nlohmann::json& names = resolve(*it);
-      if (names.contains("pattern") && names["pattern"].is_string()) n->names_pattern = names["pattern"].get<std::string>();
+      if (names.contains("pattern") && names["pattern"].is_string())
+        n->names_pattern = names["pattern"].get<std::string>();
     }
     if (auto it = s.find("items"); it != s.end() && it->is_object()) n->items = compile(*it);
     if (auto it = s.find("oneOf"); it != s.end() && it->is_array()) {
@@ -197,7 +204,8 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
       if (prop.value("type", nlohmann::json()) == "object" && prop.contains("additionalProperties") &&
           prop["additionalProperties"].is_object()) {
         slot = "additionalProperties";
-      } else if (prop.value("type", nlohmann::json()) == "array" && prop.contains("items") && prop["items"].is_object()) {
+      } else if (prop.value("type", nlohmann::json()) == "array" && prop.contains("items") &&
+                 prop["items"].is_object()) {
         slot = "items";
       }
       if (!slot || p.value().contains("$ref")) continue;
@@ -216,9 +224,13 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
   }
 }
 
-const SchemaNode& Schema::root() const { return *impl_->root; }
+const SchemaNode& Schema::root() const {
+  return *impl_->root;
+}
 
-std::vector<std::string> Schema::collections() const { return impl_->collections; }
+std::vector<std::string> Schema::collections() const {
+  return impl_->collections;
+}
 
 std::vector<Schema::Violation> Schema::check_skeleton(const nlohmann::json& value) const {
   return run_valijson(impl_->skeleton, value, "");
@@ -245,7 +257,9 @@ const Schema& Schema::artifact() {
   return s;
 }
 
-const nlohmann::json& Schema::document() const { return impl_->document; }
+const nlohmann::json& Schema::document() const {
+  return impl_->document;
+}
 
 const nlohmann::json& Schema::resolve(const nlohmann::json& node, std::string* ref) const {
   const nlohmann::json* cur = &node;

@@ -16,8 +16,8 @@ std::string where(const Span& s, const SourceSet& sources) {
 // Whether a string can be written as a plain YAML scalar and read back as the same string.
 bool plain_safe(const std::string& s) {
   if (s.empty() || s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
-  static const char* reserved[] = {"true", "false", "null", "~", "yes", "no", "on", "off", "True", "False", "Null",
-                                   "TRUE", "FALSE", "NULL", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF"};
+  static const char* reserved[] = {"true", "false", "null", "~",   "yes", "no", "on",  "off", "True", "False", "Null",
+                                   "TRUE", "FALSE", "NULL", "Yes", "No",  "On", "Off", "YES", "NO",   "ON",    "OFF"};
   for (const char* r : reserved) {
     if (s == r) return false;
   }
@@ -28,8 +28,8 @@ bool plain_safe(const std::string& s) {
   bool numeric = true;
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' || c == 'x' ||
-          c == 'o' || c == '_')) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E' || c == 'x' || c == 'o' ||
+          c == '_')) {
       numeric = false;
     }
   }
@@ -38,16 +38,24 @@ bool plain_safe(const std::string& s) {
 
 std::string scalar_yaml(const Node& n) {
   switch (n.kind) {
-    case NodeKind::null: return "null";
-    case NodeKind::boolean: return n.boolean ? "true" : "false";
-    case NodeKind::integer: return std::to_string(n.integer);
-    case NodeKind::number: return nlohmann::json(n.number).dump();
-    case NodeKind::string: return plain_safe(n.text) ? n.text : nlohmann::json(n.text).dump();
-    default: return "";
+    case NodeKind::null:
+      return "null";
+    case NodeKind::boolean:
+      return n.boolean ? "true" : "false";
+    case NodeKind::integer:
+      return std::to_string(n.integer);
+    case NodeKind::number:
+      return nlohmann::json(n.number).dump();
+    case NodeKind::string:
+      return plain_safe(n.text) ? n.text : nlohmann::json(n.text).dump();
+    default:
+      return "";
   }
 }
 
-std::string key_yaml(const std::string& k) { return plain_safe(k) ? k : nlohmann::json(k).dump(); }
+std::string key_yaml(const std::string& k) {
+  return plain_safe(k) ? k : nlohmann::json(k).dump();
+}
 
 class YamlWriter {
  public:

@@ -42,7 +42,9 @@ bool DiskReader::root_ok() const {
   return !canonical_root_.empty() && fs::is_directory(canonical_root_, ec);
 }
 
-std::string DiskReader::describe() const { return "directory '" + root_.string() + "'"; }
+std::string DiskReader::describe() const {
+  return "directory '" + root_.string() + "'";
+}
 
 Expected<fs::path> DiskReader::resolve(std::string_view rel) const {
   if (!plain_relative(rel)) {
@@ -58,8 +60,7 @@ Expected<fs::path> DiskReader::resolve(std::string_view rel) const {
     return IoError{IoError::Kind::io, "cannot resolve '" + std::string(rel) + "': " + ec.message()};
   }
   if (!is_within(canonical_root_, real)) {
-    return IoError{IoError::Kind::escapes_root,
-                   "'" + std::string(rel) + "' is a symlink that leaves the config root"};
+    return IoError{IoError::Kind::escapes_root, "'" + std::string(rel) + "' is a symlink that leaves the config root"};
   }
   return real;
 }
@@ -95,8 +96,8 @@ Expected<std::string> DiskReader::read(std::string_view path, std::size_t max_by
   }
   auto size = static_cast<std::size_t>(st.st_size);
   if (size > max_bytes) {
-    return IoError{IoError::Kind::too_large, "file is " + std::to_string(size) + " bytes; the limit is " +
-                                                 std::to_string(max_bytes) + " bytes"};
+    return IoError{IoError::Kind::too_large,
+                   "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes) + " bytes"};
   }
   std::ifstream in(*real, std::ios::binary);
   if (!in) return IoError{IoError::Kind::io, "cannot open '" + std::string(path) + "'"};
@@ -135,8 +136,8 @@ Expected<std::string> MemoryReader::read(std::string_view path, std::size_t max_
   auto it = files_.find(path);
   if (it == files_.end()) return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
   if (it->second.size() > max_bytes) {
-    return IoError{IoError::Kind::too_large, "file is " + std::to_string(it->second.size()) +
-                                                 " bytes; the limit is " + std::to_string(max_bytes) + " bytes"};
+    return IoError{IoError::Kind::too_large, "file is " + std::to_string(it->second.size()) + " bytes; the limit is " +
+                                                 std::to_string(max_bytes) + " bytes"};
   }
   return it->second;
 }

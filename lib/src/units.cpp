@@ -29,8 +29,7 @@ std::optional<std::int64_t> parse_with_units(std::string_view text, std::initial
 }  // namespace
 
 std::optional<std::int64_t> parse_duration_ms(std::string_view text) {
-  return parse_with_units(text,
-                          {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}},
+  return parse_with_units(text, {{"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}, {"d", 86'400'000}},
                           max_duration_ms);
 }
 

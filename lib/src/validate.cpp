@@ -47,13 +47,19 @@ std::string type_words(const json& s) {
 
 std::string kind_words(const Node& n) {
   switch (n.kind) {
-    case NodeKind::mapping: return "a mapping";
-    case NodeKind::sequence: return "a list";
-    case NodeKind::null: return "null";
-    case NodeKind::boolean: return fmt::format("'{}'", n.scalar_text());
+    case NodeKind::mapping:
+      return "a mapping";
+    case NodeKind::sequence:
+      return "a list";
+    case NodeKind::null:
+      return "null";
+    case NodeKind::boolean:
+      return fmt::format("'{}'", n.scalar_text());
     case NodeKind::integer:
-    case NodeKind::number: return fmt::format("the number {}", n.scalar_text());
-    case NodeKind::string: return fmt::format("the string '{}'", n.text);
+    case NodeKind::number:
+      return fmt::format("the number {}", n.scalar_text());
+    case NodeKind::string:
+      return fmt::format("the string '{}'", n.text);
   }
   return "a value";
 }
@@ -128,9 +134,10 @@ class UnitValidator {
       });
       if (any_of) {
         if (oneof_done_.count(p)) continue;
-        std::string msg = s && !s->message.empty()
-                              ? fmt::format("{}, not {}", s->message, node ? kind_words(*node) : "this")
-                              : fmt::format("{} is not an allowed value", p.empty() ? "the config" : describe_path(doc_, p));
+        std::string msg =
+            s && !s->message.empty()
+                ? fmt::format("{}, not {}", s->message, node ? kind_words(*node) : "this")
+                : fmt::format("{} is not an allowed value", p.empty() ? "the config" : describe_path(doc_, p));
         report(node, p, msg, s);
         continue;
       }
@@ -208,7 +215,8 @@ class UnitValidator {
     if (d.starts_with("Missing required property '")) {
       std::string prop = d.substr(27, d.find('\'', 27) - 27);
       if (oneof_props_.count(p + "#" + prop)) return {};
-      return fmt::format("{} is missing the required field '{}'", p.empty() ? "the config" : describe_path(doc_, p), prop);
+      return fmt::format("{} is missing the required field '{}'", p.empty() ? "the config" : describe_path(doc_, p),
+                         prop);
     }
     if (d.starts_with("Missing dependency '")) {
       std::string dep = d.substr(20, d.find('\'', 20) - 20);
@@ -242,12 +250,16 @@ class UnitValidator {
     if (node.is_string() && parse_secret_ref(node.text)) return;
     handled_.insert(path);
     std::string field = describe_path(doc_, path);
-    Diagnostic d{Severity::error, "GW111",
-                 node.is_string()
-                     ? fmt::format("'{}' holds a literal value; secret-bearing fields accept only a secret reference", field)
-                     : fmt::format("'{}' must be a secret reference, not {}", field, to_string(node.kind)),
-                 node.span, path, {},
-                 "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
+    Diagnostic d{
+        Severity::error,
+        "GW111",
+        node.is_string()
+            ? fmt::format("'{}' holds a literal value; secret-bearing fields accept only a secret reference", field)
+            : fmt::format("'{}' must be a secret reference, not {}", field, to_string(node.kind)),
+        node.span,
+        path,
+        {},
+        "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
     diags_.report(std::move(d));
   }
 
@@ -255,11 +267,15 @@ class UnitValidator {
     if (!node.is_string()) return;  // valijson reports the type
     if (duration ? parse_duration_ms(node.text).has_value() : parse_size_bytes(node.text).has_value()) return;
     handled_.insert(path);
-    Diagnostic d{Severity::error, "GW112",
-                 fmt::format("'{}' is not a valid {} for '{}'", node.text, duration ? "duration" : "size", last_token(path)),
-                 node.span, path, {},
-                 duration ? "write a whole number and a unit: 250ms, 10s, 5m, 1h, 1d (at most 365d)"
-                          : "write a whole number and a unit: 512B, 64KiB, 1MiB, 2GiB (at most 1024GiB)"};
+    Diagnostic d{
+        Severity::error,
+        "GW112",
+        fmt::format("'{}' is not a valid {} for '{}'", node.text, duration ? "duration" : "size", last_token(path)),
+        node.span,
+        path,
+        {},
+        duration ? "write a whole number and a unit: 250ms, 10s, 5m, 1h, 1d (at most 365d)"
+                 : "write a whole number and a unit: 512B, 64KiB, 1MiB, 2GiB (at most 1024GiB)"};
     add_provenance(d, &node);
     diags_.report(std::move(d));
   }
@@ -268,8 +284,13 @@ class UnitValidator {
     handled_.insert(path);
     std::string what = s.is_name ? "a valid name (letters, digits, '.', '_', '-'; starting with a letter or digit)"
                                  : fmt::format("of the form {}", s.pattern);
-    Diagnostic d{Severity::error, "GW104", fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path)),
-                 node.span, path, {}, s.description.size() < 200 ? s.description : std::string()};
+    Diagnostic d{Severity::error,
+                 "GW104",
+                 fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path)),
+                 node.span,
+                 path,
+                 {},
+                 s.description.size() < 200 ? s.description : std::string()};
     add_provenance(d, &node);
     diags_.report(std::move(d));
   }
@@ -287,11 +308,15 @@ class UnitValidator {
       } else {
         if (!s.names_pattern.empty() && !schema_.matches(s.names_pattern, e.key)) {
           handled_.insert(path);
-          diags_.report({Severity::error, "GW104",
+          diags_.report({Severity::error,
+                         "GW104",
                          fmt::format("'{}' is not a valid name (letters, digits, '.', '_', '-'; starting with a "
                                      "letter or digit)",
                                      e.key),
-                         e.key_span, path, {}, {}});
+                         e.key_span,
+                         path,
+                         {},
+                         {}});
         }
         if (s.additional && !skip) walk(*e.value, *s.additional, path);
       }
@@ -311,8 +336,13 @@ class UnitValidator {
       oneof_done_.insert(path);
       if (satisfied != 1) {
         std::string msg = s.message.empty() ? "the fields do not match any allowed combination" : s.message;
-        diags_.report({Severity::error, "GW104", fmt::format("{} in {}", msg, describe_path(doc_, path)), node.span,
-                       path, {}, {}});
+        diags_.report({Severity::error,
+                       "GW104",
+                       fmt::format("{} in {}", msg, describe_path(doc_, path)),
+                       node.span,
+                       path,
+                       {},
+                       {}});
       }
     }
   }
@@ -321,8 +351,13 @@ class UnitValidator {
     handled_.insert(path);
     std::vector<std::string> known = s.property_names();
     std::string parent = path.substr(0, path.rfind('/'));
-    Diagnostic d{Severity::error, "GW102", fmt::format("unknown key '{}' in {}", e.key, describe_path(doc_, parent)),
-                 e.key_span, path, {}, {}};
+    Diagnostic d{Severity::error,
+                 "GW102",
+                 fmt::format("unknown key '{}' in {}", e.key, describe_path(doc_, parent)),
+                 e.key_span,
+                 path,
+                 {},
+                 {}};
     d.span.length = static_cast<std::uint32_t>(e.key.size());
     std::string guess = did_you_mean(e.key, known);
     if (!guess.empty()) {
@@ -376,7 +411,7 @@ struct ValidationCache::Impl {
     }
   };
   std::unordered_map<Key, std::vector<Diagnostic>, Hash> entries;  // pointers relative to the item
-  std::vector<NodePtr> keep_alive;                                  // roots whose nodes are keys
+  std::vector<NodePtr> keep_alive;                                 // roots whose nodes are keys
 };
 
 ValidationCache::ValidationCache() : impl(std::make_unique<Impl>()) {}

@@ -2,6 +2,8 @@
 
 namespace gwctl {
 
-std::string_view version() { return GWCTL_VERSION; }
+std::string_view version() {
+  return GWCTL_VERSION;
+}
 
 }  // namespace gwctl

@@ -30,7 +30,8 @@ std::string artifact_errors(const json& artifact) {
 
 TEST_CASE("canonical JSON sorts keys, indents two spaces and ends with a newline", "[artifact]") {
   json v = json::parse(R"({"b": 1, "a": {"d": 2.5, "c": [1, "x"]}})");
-  CHECK(canonical_json(v) == "{\n  \"a\": {\n    \"c\": [\n      1,\n      \"x\"\n    ],\n    \"d\": 2.5\n  },\n  \"b\": 1\n}\n");
+  CHECK(canonical_json(v) ==
+        "{\n  \"a\": {\n    \"c\": [\n      1,\n      \"x\"\n    ],\n    \"d\": 2.5\n  },\n  \"b\": 1\n}\n");
 }
 
 TEST_CASE("parsing the canonical form and emitting it again gives the same bytes", "[artifact]") {

@@ -9,8 +9,8 @@ using namespace gwctl::test;
 using json = nlohmann::json;
 
 TEST_CASE("mappings merge key by key and the later layer wins on scalars", "[merge]") {
-  auto m = merge_texts({{"base/a.yaml", "gateway: {name: a, replicas: 1}\n"},
-                        {"envs/prod.yaml", "gateway: {replicas: 3}\n"}});
+  auto m = merge_texts(
+      {{"base/a.yaml", "gateway: {name: a, replicas: 1}\n"}, {"envs/prod.yaml", "gateway: {replicas: 3}\n"}});
   REQUIRE_FALSE(m.diags.has_errors());
   CHECK(to_json(*m.root) == json::parse(R"({"gateway": {"name": "a", "replicas": 3}})"));
 }
@@ -46,21 +46,21 @@ TEST_CASE("an empty list in a later layer clears a named list", "[merge]") {
 }
 
 TEST_CASE("key: null deletes the key", "[merge]") {
-  auto m = merge_texts({{"base/a.yaml", "gateway: {name: a, admin: {listen: x}}\n"},
-                        {"envs/p.yaml", "gateway: {admin: null}\n"}});
+  auto m = merge_texts(
+      {{"base/a.yaml", "gateway: {name: a, admin: {listen: x}}\n"}, {"envs/p.yaml", "gateway: {admin: null}\n"}});
   CHECK(to_json(*m.root) == json::parse(R"({"gateway": {"name": "a"}})"));
 }
 
 TEST_CASE("$delete removes a named item", "[merge]") {
-  auto m = merge_texts({{"base/a.yaml", "routes: [{name: a}, {name: b}]\n"},
-                        {"envs/p.yaml", "routes: [{name: a, $delete: true}]\n"}});
+  auto m = merge_texts(
+      {{"base/a.yaml", "routes: [{name: a}, {name: b}]\n"}, {"envs/p.yaml", "routes: [{name: a, $delete: true}]\n"}});
   REQUIRE_FALSE(m.diags.has_errors());
   CHECK(to_json(*m.root)["routes"] == json::parse(R"([{"name": "b"}])"));
 }
 
 TEST_CASE("$delete of a name no earlier layer defines is a warning", "[merge]") {
-  auto m = merge_texts({{"base/a.yaml", "routes: [{name: a}]\n"},
-                        {"envs/p.yaml", "routes: [{name: zz, $delete: true}]\n"}});
+  auto m =
+      merge_texts({{"base/a.yaml", "routes: [{name: a}]\n"}, {"envs/p.yaml", "routes: [{name: zz, $delete: true}]\n"}});
   REQUIRE(m.diags.size() == 1);
   CHECK(m.diags.all()[0].severity == Severity::warning);
   CHECK(m.diags.all()[0].rule == "GW109");
@@ -96,7 +96,8 @@ TEST_CASE("an unknown directive is an error with a suggestion", "[merge]") {
 }
 
 TEST_CASE("a type clash names both positions", "[merge]") {
-  auto m = merge_texts({{"base/a.yaml", "gateway:\n  limits: 5\n"}, {"envs/prod.yaml", "gateway:\n  limits:\n    x: 1\n"}});
+  auto m =
+      merge_texts({{"base/a.yaml", "gateway:\n  limits: 5\n"}, {"envs/prod.yaml", "gateway:\n  limits:\n    x: 1\n"}});
   REQUIRE(m.diags.size() == 1);
   CHECK(rendered(m.diags, m.sources) ==
         "envs/prod.yaml:3:5: error[GW108]: '/gateway/limits' is a mapping here but a scalar in an earlier layer\n"

@@ -32,7 +32,8 @@ TEST_CASE("a literal credential on a source line is masked in rendered diagnosti
   std::string text = c->all_rendered();
   CHECK(text.find("sk-proj") == std::string::npos);
   CHECK(text.find("api_key: ****") != std::string::npos);
-  auto block = compile(project_with("providers:\n  openai:\n    api_key: sk-proj-abcdefghijklmnopqrstuvwx  # old\n"), "prod");
+  auto block =
+      compile(project_with("providers:\n  openai:\n    api_key: sk-proj-abcdefghijklmnopqrstuvwx  # old\n"), "prod");
   CHECK(block->all_rendered().find("sk-proj") == std::string::npos);
   CHECK(block->all_rendered().find("  # old") != std::string::npos);
 }
@@ -43,13 +44,15 @@ TEST_CASE("secret references on a source line are shown as written", "[report][s
 }
 
 TEST_CASE("show masks a literal in a secret-bearing field and keeps references", "[show][secrets]") {
-  auto c = compile(project_with("providers:\n  openai: {api_key: sk-proj-abcdefghijklmnopqrstuvwx}\n"), "prod", Stage::merge);
+  auto c = compile(project_with("providers:\n  openai: {api_key: sk-proj-abcdefghijklmnopqrstuvwx}\n"), "prod",
+                   Stage::merge);
   NodePtr shown = redact_secret_literals(c->result.merged, Schema::config());
   std::string yaml = show_yaml(*shown, c->project.sources, true);
   CHECK(yaml.find("sk-proj") == std::string::npos);
   CHECK(yaml.find("api_key: \"<redacted: not a secret reference>\"") != std::string::npos);
   auto ok = compile(project_with("gateway: {replicas: 1}\n"), "prod", Stage::merge);
-  std::string plain = show_yaml(*redact_secret_literals(ok->result.merged, Schema::config()), ok->project.sources, false);
+  std::string plain =
+      show_yaml(*redact_secret_literals(ok->result.merged, Schema::config()), ok->project.sources, false);
   CHECK(plain.find("api_key: \"${secret:OPENAI_API_KEY}\"") != std::string::npos);
 }
 

@@ -29,8 +29,9 @@ TEST_CASE("an unknown key far from every name lists the allowed keys", "[validat
 
 TEST_CASE("a wrong type is reported at the layer that set it, with a note at the value it replaced", "[validate]") {
   auto base = project_with("gateway:\n  replicas: three\n");
-  base["base/gateway.yaml"] = std::string(minimal_base).replace(std::string(minimal_base).find("  name: test\n"), 13,
-                                                                "  name: test\n  replicas: 2\n");
+  base["base/gateway.yaml"] =
+      std::string(minimal_base)
+          .replace(std::string(minimal_base).find("  name: test\n"), 13, "  name: test\n  replicas: 2\n");
   auto d = compile(base, "prod");
   CHECK(d->all_rendered() ==
         "envs/prod.yaml:2:13: error[GW104]: 'replicas' must be an integer, not the string 'three'\n"
@@ -95,7 +96,7 @@ TEST_CASE("a name with spaces is refused by pattern, checked with RE2", "[valida
 }
 
 TEST_CASE("every problem of a run is reported, not only the first", "[validate]") {
-  auto c = compile(project_with("gateway: {replicas: 0, listn: x}\nroutes:\n  - name: chat\n    timeouts: {total: 1x}\n"),
-                   "prod");
+  auto c = compile(
+      project_with("gateway: {replicas: 0, listn: x}\nroutes:\n  - name: chat\n    timeouts: {total: 1x}\n"), "prod");
   CHECK(c->result.diags.size() == 3);
 }

@@ -27,8 +27,8 @@ struct SourceInfo {
 };
 
 // The envelope with `digest` computed; `promoted_from` and `signature` are null.
-nlohmann::json make_artifact(GatewayModel model, const std::string& environment,
-                             const std::vector<std::string>& flags, const SourceInfo& source);
+nlohmann::json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
+                             const SourceInfo& source);
 
 // "sha256:<hex>" over the compact canonical form of everything but `digest` and `signature`.
 std::string artifact_digest(const nlohmann::json& artifact);

@@ -37,12 +37,12 @@ struct Node {
   bool boolean = false;
   std::int64_t integer = 0;
   double number = 0;
-  std::string text;              // strings; the source text of other scalars
-  std::vector<NodePtr> items;    // sequence
-  std::vector<Entry> entries;    // mapping, in source order
-  NodePtr replaced;              // the value of an earlier layer this one replaced
-  std::uint64_t weight = 1;      // nodes in the fully expanded subtree (aliases counted again)
-  bool directives = false;       // the subtree holds merge directives: '$' keys or null values
+  std::string text;            // strings; the source text of other scalars
+  std::vector<NodePtr> items;  // sequence
+  std::vector<Entry> entries;  // mapping, in source order
+  NodePtr replaced;            // the value of an earlier layer this one replaced
+  std::uint64_t weight = 1;    // nodes in the fully expanded subtree (aliases counted again)
+  bool directives = false;     // the subtree holds merge directives: '$' keys or null values
 
   bool is_scalar() const { return kind < NodeKind::sequence; }
   bool is_map() const { return kind == NodeKind::mapping; }

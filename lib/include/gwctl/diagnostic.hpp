@@ -40,9 +40,9 @@ struct Diagnostic {
   std::string rule;     // "GW102"
   std::string message;  // lower-case, names things in 'quotes'
   Span span;
-  std::string path;     // JSON pointer into the merged config, when there is one
+  std::string path;  // JSON pointer into the merged config, when there is one
   std::vector<Note> notes;
-  std::string hint;     // "did you mean …", how to fix
+  std::string hint;  // "did you mean …", how to fix
 };
 
 // Where a stage reports. Collects in order; deduplication and attribution to environments

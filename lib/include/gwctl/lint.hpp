@@ -21,9 +21,9 @@ struct Finding {
 };
 
 struct LintOptions {
-  std::vector<std::string> envs;          // empty: every environment
-  std::vector<FlagOverride> overrides;    // applied to every variant
-  bool flag_matrix = true;                // also each flag overlay on top of each environment
+  std::vector<std::string> envs;        // empty: every environment
+  std::vector<FlagOverride> overrides;  // applied to every variant
+  bool flag_matrix = true;              // also each flag overlay on top of each environment
 };
 
 struct LintResult {

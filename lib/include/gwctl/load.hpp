@@ -17,7 +17,7 @@ namespace gwctl {
 struct LoadLimits {
   std::size_t max_file_bytes = 16u << 20;  // 16 MiB
   std::uint32_t max_depth = 64;
-  std::uint64_t max_nodes = 1'000'000;     // after alias expansion
+  std::uint64_t max_nodes = 1'000'000;  // after alias expansion
 };
 
 struct ConfigTree {
@@ -27,12 +27,11 @@ struct ConfigTree {
 };
 
 // Parses text already registered as `file` in `sources`.
-ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLimits& limits,
-                     Diagnostics& diags);
+ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLimits& limits, Diagnostics& diags);
 
 // Reads `path` through `reader`, registers it in `sources` under `layer`, and parses it. An
 // unreadable file is reported as a GW105/GW113 diagnostic at the file.
-ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer,
-                     SourceSet& sources, const LoadLimits& limits, Diagnostics& diags);
+ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer, SourceSet& sources,
+                     const LoadLimits& limits, Diagnostics& diags);
 
 }  // namespace gwctl

@@ -61,7 +61,7 @@ class Pipeline {
   NodePtr merge_env(const std::string& env, Diagnostics& diags) const;
 
   const Project& project_;
-  NodePtr base_;           // the base layer merged once
+  NodePtr base_;  // the base layer merged once
   Diagnostics base_diags_;
   mutable ValidationCache cache_;  // entities shared between runs are validated once
 };

@@ -24,7 +24,7 @@ struct ProjectSettings {
 };
 
 struct Layer {
-  std::string name;  // "base", "env:prod", "flag:canary"
+  std::string name;               // "base", "env:prod", "flag:canary"
   std::vector<ConfigTree> trees;  // in application order
 };
 
@@ -32,9 +32,9 @@ struct Project {
   SourceSet sources;
   ProjectSettings settings;
   Layer base;
-  std::map<std::string, Layer> envs;   // by environment name
-  std::map<std::string, Layer> flags;  // by flag name
-  std::vector<std::string> flag_names; // every flag, in application order
+  std::map<std::string, Layer> envs;    // by environment name
+  std::map<std::string, Layer> flags;   // by flag name
+  std::vector<std::string> flag_names;  // every flag, in application order
 };
 
 struct ProjectOptions {

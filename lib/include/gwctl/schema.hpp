@@ -27,19 +27,19 @@ std::vector<std::string> init_files();
 // validator and normalizer walk these instead of the JSON document.
 struct SchemaNode {
   enum class Kind : std::uint8_t { plain, duration, size, secret_ref };
-  Kind kind = Kind::plain;          // from the definition a `$ref` names
-  bool is_name = false;             // `$ref: #/definitions/name`
-  bool stringly = false;            // type is "string"
+  Kind kind = Kind::plain;              // from the definition a `$ref` names
+  bool is_name = false;                 // `$ref: #/definitions/name`
+  bool stringly = false;                // type is "string"
   const nlohmann::json* raw = nullptr;  // the resolved JSON schema (enum, bounds, description…)
   const nlohmann::json* default_value = nullptr;
   std::vector<std::pair<std::string, const SchemaNode*>> properties;  // sorted by name
-  const SchemaNode* additional = nullptr;  // schema of other keys, when an object
-  bool closed = false;                     // additionalProperties: false
+  const SchemaNode* additional = nullptr;                             // schema of other keys, when an object
+  bool closed = false;                                                // additionalProperties: false
   const SchemaNode* items = nullptr;
-  std::string pattern;                     // checked with RE2 through Schema::matches
-  std::string names_pattern;               // propertyNames pattern
+  std::string pattern;                                    // checked with RE2 through Schema::matches
+  std::string names_pattern;                              // propertyNames pattern
   std::vector<std::vector<std::string>> one_of_required;  // oneOf made only of `required` branches
-  std::string message;                     // x-gwctl-message
+  std::string message;                                    // x-gwctl-message
   std::string description;
 
   const SchemaNode* property(std::string_view name) const;
