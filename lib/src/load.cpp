@@ -341,7 +341,7 @@ class TreeBuilder final : public YAML::EventHandler {
                    span_at(file_, mark),
                    {},
                    {},
-                   "use a plain string as the key"}};
+                   "use a plain string as the key; an unclosed '[' or '{' reads the same way"}};
     }
     if (stack_.size() >= limits_.max_depth) {
       throw Abort{{Severity::error,
