@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -44,10 +45,12 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
                    const SourceInfo& source) {
   json files = json::array();
   for (const auto& f : source.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}});
+  std::vector<std::string> sorted_flags = flags;
+  std::sort(sorted_flags.begin(), sorted_flags.end());
   json a = {
       {"format", artifact_format},
       {"environment", environment},
-      {"flags", flags},
+      {"flags", sorted_flags},
       {"source",
        {{"commit", source.commit ? json(*source.commit) : json(nullptr)},
         {"dirty", source.dirty ? json(*source.dirty) : json(nullptr)},

@@ -169,6 +169,9 @@ class TreeBuilder final : public YAML::EventHandler {
       : file_(file), limits_(limits), diags_(diags) {}
 
   NodePtr root() const { return root_; }
+  std::size_t unreported_duplicates() const {
+    return duplicates_ > kMaxDuplicateReports ? duplicates_ - kMaxDuplicateReports : 0;
+  }
   bool saw_document() const { return documents_ > 0; }
 
   void OnDocumentStart(const YAML::Mark&) override { ++documents_; }
@@ -213,16 +216,16 @@ class TreeBuilder final : public YAML::EventHandler {
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                       YAML::EmitterStyle::value) override {
+                       YAML::EmitterStyle::value style) override {
     check_tag(mark, tag);
-    open(NodeKind::sequence, mark, anchor);
+    open(NodeKind::sequence, mark, anchor, style == YAML::EmitterStyle::Block);
   }
   void OnSequenceEnd() override { close(); }
 
   void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
-                  YAML::EmitterStyle::value) override {
+                  YAML::EmitterStyle::value style) override {
     check_tag(mark, tag);
-    open(NodeKind::mapping, mark, anchor);
+    open(NodeKind::mapping, mark, anchor, style == YAML::EmitterStyle::Block);
   }
   void OnMapEnd() override { close(); }
 
@@ -232,15 +235,18 @@ class TreeBuilder final : public YAML::EventHandler {
     YAML::anchor_t anchor;
     std::vector<NodePtr> merges;                         // values of "<<" keys, applied at the end
     std::unordered_map<std::string, std::size_t> index;  // key → entry, for big mappings
+    bool block = false;
   };
 
   bool expecting_key() const { return !stack_.empty() && stack_.back().node->kind == NodeKind::mapping && !have_key_; }
 
   void check_tag(const YAML::Mark& mark, const std::string& tag) {
     if (!is_core_tag(tag)) {
+      // Show the tag as written: yaml-cpp expands "!!x" to "tag:yaml.org,2002:x".
+      std::string shown = tag.starts_with("tag:yaml.org,2002:") ? "!!" + tag.substr(18) : tag;
       throw Abort{{Severity::error,
                    "GW107",
-                   fmt::format("unknown YAML tag '{}'", tag),
+                   fmt::format("unknown YAML tag '{}'", shown),
                    span_at(file_, mark),
                    {},
                    {},
@@ -333,7 +339,7 @@ class TreeBuilder final : public YAML::EventHandler {
     return n;
   }
 
-  void open(NodeKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+  void open(NodeKind kind, const YAML::Mark& mark, YAML::anchor_t anchor, bool block) {
     if (expecting_key()) {
       throw Abort{{Severity::error,
                    "GW107",
@@ -356,7 +362,7 @@ class TreeBuilder final : public YAML::EventHandler {
     n->kind = kind;
     n->span = span_at(file_, mark);
     // The key that leads to this collection, if any, is consumed by attach() later.
-    stack_.push_back(Frame{std::move(n), anchor, {}, {}});
+    stack_.push_back(Frame{std::move(n), anchor, {}, {}, block});
     key_stack_.push_back({std::move(pending_key_), pending_key_span_, have_key_});
     have_key_ = false;
   }
@@ -369,6 +375,9 @@ class TreeBuilder final : public YAML::EventHandler {
     pending_key_ = std::move(saved.key);
     pending_key_span_ = saved.span;
     have_key_ = saved.have;
+    // yaml-cpp places a block collection at its first child; the key that introduces it is
+    // where a reader looks for "this mapping".
+    if (frame.block && saved.have) frame.node->span = saved.span;
     if (!frame.merges.empty()) apply_merge_keys(frame);
     finish(std::move(frame.node), frame.anchor);
   }
@@ -431,7 +440,7 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     if (!have_key_) {
       // An alias used as a key.
-      throw Abort{{Severity::error, "GW107", "aliases cannot be used as mapping keys", node->span, {}, {}, {}}};
+      throw Abort{{Severity::error, "GW107", "a mapping key must be a plain string", node->span, {}, {}, {}}};
     }
     have_key_ = false;
     if (pending_key_ == "<<") {
@@ -452,6 +461,8 @@ class TreeBuilder final : public YAML::EventHandler {
       if (it != top.index.end()) existing = it->second;
     }
     if (existing != SIZE_MAX) {
+      // One file full of duplicates should not produce a report larger than the file.
+      if (++duplicates_ > kMaxDuplicateReports) return;
       Diagnostic d{Severity::error,
                    "GW103",
                    fmt::format("duplicate key '{}'", pending_key_),
@@ -488,6 +499,8 @@ class TreeBuilder final : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, std::string> anchor_keys_;
   NodePtr root_;
   int documents_ = 0;
+  static constexpr std::size_t kMaxDuplicateReports = 20;
+  std::size_t duplicates_ = 0;
 };
 
 // YAML forbids '{' and '}' in plain scalars inside flow collections, so `[${secret:K}]` fails
@@ -537,6 +550,10 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
     TreeBuilder builder(file, limits, diags);
     if (parser.HandleNextDocument(builder)) {
       tree.root = builder.root();
+      if (std::size_t more = builder.unreported_duplicates()) {
+        diags.error("GW103", fmt::format("{} more duplicate keys in this file", more), Span{file, 1, 1, 0}).hint =
+            "only the first 20 are shown";
+      }
       TreeBuilder second(file, limits, diags);
       if (parser.HandleNextDocument(second) && second.root()) {
         diags.error("GW107", "a config file must hold one YAML document; this is the second", second.root()->span)

@@ -40,7 +40,7 @@ class Merger {
                  "a later layer may change a value, not its kind"};
     d.notes.push_back({fmt::format("the earlier {} was set here", shape(*base)), base->span});
     diags_.report(std::move(d));
-    return replaced(base, fresh(over, path));
+    return base;  // keep the earlier shape so later checks do not report the clash again
   }
 
   // An overlay subtree with nothing under it to merge with: apply and drop its directives.

@@ -84,8 +84,11 @@ PipelineResult Pipeline::run(const std::string& env, const std::vector<FlagOverr
   r.merged = interpolate(merged, r.diags);
   if (stop_after == Stage::merge) return r;
 
+  bool load_failed = false;
+  for (const auto& t : project_.base.trees) load_failed = load_failed || t.failed;
   if (r.merged->kind == NodeKind::null) {
-    r.diags.error("GW104", fmt::format("environment '{}' has no configuration", env), Span{});
+    // A file that failed to load was reported already; saying the config is empty adds nothing.
+    if (!load_failed) r.diags.error("GW104", fmt::format("environment '{}' has no configuration", env), Span{});
   } else {
     validate(r.merged, Schema::config(), r.diags, &cache_);
   }

@@ -81,19 +81,75 @@ std::string mask_secret_values(std::string_view line) {
   return out;
 }
 
-void snippet(std::string& out, const Span& span, const SourceSet& sources, Severity sev, const Palette& p) {
+// Bytes that would garble a terminal (control characters, invalid UTF-8) become '?'.
+std::string printable(std::string_view line) {
+  std::string out;
+  out.reserve(line.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(line.data());
+  std::size_t n = line.size();
+  for (std::size_t i = 0; i < n;) {
+    unsigned char c = p[i];
+    if (c == '\t') {
+      out += ' ';
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else {
+      std::size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+      bool ok = len > 0 && i + len <= n;
+      for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+      if (ok) {
+        out.append(line.substr(i, len));
+        i += len;
+      } else {
+        out += '?';
+        ++i;
+      }
+    }
+  }
+  return out;
+}
+
+void snippet(std::string& out, const Span& span, const SourceSet& sources, Severity sev, const Palette& p,
+             bool mask = false) {
   if (!span.valid() || span.line == 0) return;
   const SourceFile& f = sources.file(span.file);
-  std::string_view line = f.line(span.line);
-  if (line.empty() && f.text.empty()) return;
-  std::string shown = mask_secret_values(line);
-  for (auto& c : shown) {
-    if (c == '\t') c = ' ';
+  std::string_view raw = f.line(span.line);
+  if (raw.empty() && f.text.empty()) return;
+  std::string masked = mask_secret_values(raw);
+  if (mask && span.column > 0 && span.column - 1 < masked.size()) {
+    // The whole value from the span to the end of the line (or a trailing comment).
+    std::size_t from = span.column - 1;
+    std::size_t to = masked.find(" #", from);
+    if (to == std::string::npos) to = masked.size();
+    for (std::size_t i = from; i < to; ++i) {
+      if (masked[i] != ' ' && masked[i] != '"' && masked[i] != '\'') masked[i] = '*';
+    }
   }
+  std::string_view line = masked;
+  // Long lines are shown as a window around the column.
+  constexpr std::size_t window = 120;
+  std::size_t col0 = span.column > 0 ? span.column - 1 : 0;
+  std::string prefix, suffix;
+  if (line.size() > window) {
+    std::size_t start = col0 > window / 2 ? col0 - window / 2 : 0;
+    while (start > 0 && (static_cast<unsigned char>(line[start]) & 0xC0) == 0x80) --start;
+    std::size_t end = std::min(line.size(), start + window);
+    while (end < line.size() && (static_cast<unsigned char>(line[end]) & 0xC0) == 0x80) ++end;
+    if (start > 0) prefix = "...";
+    if (end < line.size()) suffix = "...";
+    line = line.substr(start, end - start);
+    col0 -= start;
+  }
+  std::string shown = prefix + printable(line) + suffix;
   std::string num = std::to_string(span.line);
   std::string pad(num.size(), ' ');
-  std::size_t col = span.column > 0 ? span.column - 1 : 0;
-  std::size_t indent = display_width(line.substr(0, std::min(col, line.size())));
+  std::size_t col = col0;
+  std::size_t indent = prefix.size() + display_width(line.substr(0, std::min(col, line.size())));
   std::size_t rest = col < line.size() ? display_width(line.substr(col)) : 1;
   std::size_t len =
       std::max<std::size_t>(1, std::min<std::size_t>(span.length ? span.length : 1, std::max<std::size_t>(rest, 1)));
@@ -108,7 +164,7 @@ std::string render_diagnostic(const Diagnostic& d, const SourceSet& sources, con
   Palette p{options.color};
   std::string out = fmt::format("{}: {}[{}]: {}\n", p.bold(location(d.span, sources)), p.severity(d.severity), d.rule,
                                 p.bold(d.message));
-  snippet(out, d.span, sources, d.severity, p);
+  snippet(out, d.span, sources, d.severity, p, d.mask_span);
   if (!d.hint.empty()) out += fmt::format("  = {}: {}\n", p.bold("help"), d.hint);
   for (const auto& n : d.notes) {
     out += fmt::format("{}: {}: {}\n", p.bold(location(n.span, sources)), p.wrap("1;36", "note"), n.message);

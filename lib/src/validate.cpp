@@ -260,6 +260,7 @@ class UnitValidator {
         path,
         {},
         "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
+    d.mask_span = true;
     diags_.report(std::move(d));
   }
 

@@ -42,7 +42,8 @@ struct Diagnostic {
   Span span;
   std::string path;  // JSON pointer into the merged config, when there is one
   std::vector<Note> notes;
-  std::string hint;  // "did you mean …", how to fix
+  std::string hint;        // "did you mean …", how to fix
+  bool mask_span = false;  // the span holds a credential: renderers must not show it
 };
 
 // Where a stage reports. Collects in order; deduplication and attribution to environments
