@@ -110,7 +110,9 @@ class Interpolator {
       std::string_view name = colon == std::string_view::npos ? std::string_view{} : ref.substr(colon + 1);
       if (kind == "secret") {
         if (i != 0 || close + 1 != s.size() || !is_ident(name)) {
-          diags_.error("GW115", "a secret reference must be the whole value, like '${secret:NAME}'", node->span, path);
+          // The rest of the value is often the credential itself ("Bearer sk-…${secret:K}").
+          diags_.error("GW115", "a secret reference must be the whole value, like '${secret:NAME}'", node->span, path)
+              .mask_span = true;
           return node;
         }
         return node;  // kept as a reference; validation checks where it may appear

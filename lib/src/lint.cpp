@@ -103,6 +103,9 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     if (!options.flag_matrix) continue;
     for (const auto& flag : project.flag_names) {
       if (std::find(configured.flags.begin(), configured.flags.end(), flag) != configured.flags.end()) continue;
+      bool turned_off = std::any_of(options.overrides.begin(), options.overrides.end(),
+                                    [&](const FlagOverride& o) { return o.name == flag && !o.on; });
+      if (turned_off) continue;  // --flag F=false: F is not checked anywhere
       auto overrides = options.overrides;
       overrides.push_back({flag, true});
       Variant v = pipeline.resolve(env, overrides, nullptr);
@@ -124,11 +127,10 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     if (result.variants.empty()) folder.add(d, "", {});
   }
   for (const auto& v : result.variants) {
-    std::vector<FlagOverride> overrides;
-    for (const auto& f : project.flag_names) {
-      overrides.push_back({f, std::find(v.flags.begin(), v.flags.end(), f) != v.flags.end()});
-    }
-    PipelineResult r = pipeline.run(v.env, overrides, Stage::validate);
+    Diagnostics flag_diags;  // e.g. an unknown flag in the environment's `flags:`
+    pipeline.resolve(v.env, options.overrides, &flag_diags);
+    PipelineResult r = pipeline.run(v, Stage::validate);
+    for (const auto& d : flag_diags.all()) folder.add(d, v.env, v.flags);
     for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags);
   }
   result.findings = folder.take();

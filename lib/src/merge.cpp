@@ -13,7 +13,7 @@ constexpr std::string_view kReplace = "$replace";
 
 class Merger {
  public:
-  explicit Merger(Diagnostics& diags) : diags_(diags) {}
+  Merger(Diagnostics& diags, const Node* root) : diags_(diags), root_(root) {}
 
   NodePtr merge(const NodePtr& base, const NodePtr& over, std::string& path) {
     if (!over) return base;
@@ -32,8 +32,8 @@ class Merger {
     // A mapping over a scalar, a sequence over a mapping, …: the layers disagree on the shape.
     Diagnostic d{Severity::error,
                  "GW108",
-                 fmt::format("'{}' is a {} here but a {} in an earlier layer", path.empty() ? "/" : path, shape(*over),
-                             shape(*base)),
+                 fmt::format("'{}' is a {} here but a {} in an earlier layer",
+                             root_ ? describe_path(*root_, path) : path, shape(*over), shape(*base)),
                  over->span,
                  path,
                  {},
@@ -260,12 +260,13 @@ class Merger {
   }
 
   Diagnostics& diags_;
+  const Node* root_;  // the base tree, to name paths for people
 };
 
 }  // namespace
 
 NodePtr merge_trees(const NodePtr& base, const NodePtr& overlay, Diagnostics& diags) {
-  Merger m(diags);
+  Merger m(diags, base.get());
   std::string path;
   if (!overlay) return base;
   if (overlay->kind == NodeKind::null) return base;

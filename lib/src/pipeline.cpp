@@ -50,23 +50,41 @@ Variant Pipeline::resolve(const std::string& env, const std::vector<FlagOverride
       if (e.value->kind == NodeKind::boolean && e.value->boolean) on.insert(e.key);
     }
   }
+  // The environment's flags apply in project order; flags turned on only by the command line
+  // come after them, in command-line order (DESIGN.md section 2).
+  std::vector<std::string> extra;
   for (const auto& o : overrides) {
-    if (o.on)
-      on.insert(o.name);
-    else
+    if (!o.on) {
       on.erase(o.name);
+      extra.erase(std::remove(extra.begin(), extra.end(), o.name), extra.end());
+    } else if (!on.count(o.name) && std::find(extra.begin(), extra.end(), o.name) == extra.end()) {
+      extra.push_back(o.name);
+    }
   }
   Variant v{env, {}};
   for (const auto& name : project_.flag_names) {
     if (on.count(name)) v.flags.push_back(name);
+  }
+  for (const auto& name : extra) {
+    if (project_.flags.count(name)) v.flags.push_back(name);
   }
   return v;
 }
 
 PipelineResult Pipeline::run(const std::string& env, const std::vector<FlagOverride>& overrides,
                              Stage stop_after) const {
+  Diagnostics flag_diags;
+  Variant variant = resolve(env, overrides, &flag_diags);
+  PipelineResult r = run(variant, stop_after);
+  flag_diags.append(r.diags);
+  r.diags = std::move(flag_diags);
+  return r;
+}
+
+PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   PipelineResult r;
-  r.variant = resolve(env, overrides, &r.diags);
+  r.variant = variant;
+  const std::string& env = variant.env;
   NodePtr merged = merge_env(env, r.diags);
   for (const auto& flag : r.variant.flags) {
     const Layer& layer = project_.flags.at(flag);
@@ -90,7 +108,17 @@ PipelineResult Pipeline::run(const std::string& env, const std::vector<FlagOverr
     // A file that failed to load was reported already; saying the config is empty adds nothing.
     if (!load_failed) r.diags.error("GW104", fmt::format("environment '{}' has no configuration", env), Span{});
   } else {
-    validate(r.merged, Schema::config(), r.diags, &cache_);
+    // A value whose reference could not be resolved was reported by interpolation; its
+    // unresolved text would only fail validation a second time.
+    std::set<std::string> reported;
+    for (const auto& d : r.diags.all()) {
+      if ((d.rule == "GW110" || d.rule == "GW115") && !d.path.empty()) reported.insert(d.path);
+    }
+    Diagnostics checked;
+    validate(r.merged, Schema::config(), checked, &cache_);
+    for (auto& d : checked.all()) {
+      if (!reported.count(d.path)) r.diags.report(std::move(d));
+    }
   }
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;
 

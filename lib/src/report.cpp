@@ -65,14 +65,29 @@ std::string mask_secret_values(std::string_view line) {
       if (v == std::string::npos) continue;
       // Mask each scalar of the value up to the end of the line or of the flow collection.
       std::size_t end = v;
-      bool flow = out.find_last_of("[{", v) != std::string::npos && out.find_last_of("[{", v) > colon;
-      while (end < out.size() && !(flow && (out[end] == ',' || out[end] == ']' || out[end] == '}')) &&
-             !(out[end] == ' ' && end + 1 < out.size() && out[end + 1] == '#')) {
-        ++end;
+      int depth = 0;  // inside a flow collection, a value ends at ',' ']' or '}'
+      for (std::size_t q = 0; q < v; ++q)
+        depth += out[q] == '[' || out[q] == '{' ? 1 : out[q] == ']' || out[q] == '}' ? -1 : 0;
+      bool flow = depth > 0;
+      if (out[v] == '"' || out[v] == '\'') {
+        std::size_t close = out.find(out[v], v + 1);
+        end = close == std::string::npos ? out.size() : close + 1;
+      } else {
+        while (end < out.size() && !(flow && (out[end] == ',' || out[end] == ']' || out[end] == '}')) &&
+               !(out[end] == ' ' && end + 1 < out.size() && out[end + 1] == '#')) {
+          if (out.compare(end, 2, "${") == 0 && out.find('}', end) != std::string::npos) {
+            end = out.find('}', end) + 1;  // a reference's braces do not end the value
+          } else {
+            ++end;
+          }
+        }
       }
       std::string_view value(out.data() + v, end - v);
-      if (value.find("${secret:") != std::string_view::npos || value.empty() || value == "null" || value == "~")
-        continue;
+      std::string_view bare = value;
+      while (!bare.empty() && (bare.back() == ' ' || bare.back() == '"' || bare.back() == '\'')) bare.remove_suffix(1);
+      while (!bare.empty() && (bare.front() == '"' || bare.front() == '\'')) bare.remove_prefix(1);
+      bool reference = bare.starts_with("${secret:") && bare.find('}') == bare.size() - 1;
+      if (reference || value.empty() || value == "null" || value == "~") continue;
       for (std::size_t i = v; i < end; ++i) {
         if (out[i] != '"' && out[i] != '\'' && out[i] != ' ') out[i] = '*';
       }
@@ -122,9 +137,9 @@ void snippet(std::string& out, const Span& span, const SourceSet& sources, Sever
   if (raw.empty() && f.text.empty()) return;
   std::string masked = mask_secret_values(raw);
   if (mask && span.column > 0 && span.column - 1 < masked.size()) {
-    // The whole value from the span to the end of the line (or a trailing comment).
+    // The scalar when its length is known, else to the end of the line (or a trailing comment).
     std::size_t from = span.column - 1;
-    std::size_t to = masked.find(" #", from);
+    std::size_t to = span.length > 1 ? std::min(masked.size(), from + span.length) : masked.find(" #", from);
     if (to == std::string::npos) to = masked.size();
     for (std::size_t i = from; i < to; ++i) {
       if (masked[i] != ' ' && masked[i] != '"' && masked[i] != '\'') masked[i] = '*';

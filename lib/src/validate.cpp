@@ -97,6 +97,7 @@ class UnitValidator {
       return unit(node, path, s.kind == SchemaNode::Kind::duration);
     }
     if (node.is_string()) {
+      if (s.stringly && parse_secret_ref(node.text)) return misplaced_secret(node, path);
       if (!s.pattern.empty() && !schema_.matches(s.pattern, node.text)) pattern_error(node, path, s);
       return;
     }
@@ -154,7 +155,11 @@ class UnitValidator {
   void report(const Node* node, const std::string& p, std::string msg, const SchemaNode* s) {
     Diagnostic d{Severity::error, "GW104", std::move(msg), node ? node->span : Span{}, p, {}, {}};
     if (s && !s->description.empty() && s->description.size() < 160) {
-      d.hint = fmt::format("'{}': {}", last_token(p), s->description);
+      std::string name = last_token(p);
+      if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+        name = last_token(p.substr(0, p.rfind('/'))) + "[" + name + "]";  // a list item: name the list
+      }
+      d.hint = fmt::format("'{}': {}", name, s->description);
     }
     add_provenance(d, node);
     diags_.report(std::move(d));
@@ -262,6 +267,20 @@ class UnitValidator {
         "write '${secret:NAME}' and give gwd the value at start (env var NAME or --secrets-dir)"};
     d.mask_span = true;
     diags_.report(std::move(d));
+  }
+
+  // gwd resolves references only in secret-bearing fields; anywhere else one would reach the
+  // upstream as the literal text "${secret:NAME}".
+  void misplaced_secret(const Node& node, const std::string& path) {
+    handled_.insert(path);
+    diags_.report({Severity::error,
+                   "GW115",
+                   fmt::format("'{}' is not a secret-bearing field; a secret reference is not resolved here",
+                               describe_path(doc_, path)),
+                   node.span,
+                   path,
+                   {},
+                   "secret references work in api_key, api_keys and auth.secret; put plain values here"});
   }
 
   void unit(const Node& node, const std::string& path, bool duration) {

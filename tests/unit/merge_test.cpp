@@ -100,7 +100,7 @@ TEST_CASE("a type clash names both positions", "[merge]") {
       merge_texts({{"base/a.yaml", "gateway:\n  limits: 5\n"}, {"envs/prod.yaml", "gateway:\n  limits:\n    x: 1\n"}});
   REQUIRE(m.diags.size() == 1);
   CHECK(rendered(m.diags, m.sources) ==
-        "envs/prod.yaml:2:3: error[GW108]: '/gateway/limits' is a mapping here but a scalar in an earlier layer\n"
+        "envs/prod.yaml:2:3: error[GW108]: 'gateway.limits' is a mapping here but a scalar in an earlier layer\n"
         " 2 |   limits:\n"
         "   |   ^~~~~~\n"
         "  = help: a later layer may change a value, not its kind\n"

@@ -123,3 +123,43 @@ TEST_CASE("path and symlink escapes are refused by the readers", "[source][hosti
   REQUIRE_FALSE(abs);
   CHECK(abs.error().kind == IoError::Kind::escapes_root);
 }
+
+TEST_CASE("flags turned on only on the command line apply last, in command-line order", "[pipeline]") {
+  auto files = flagged();
+  files["gwctl.yaml"] = "environments: [dev, prod]\nflags: [canary, fallback]\n";
+  files["flags/canary.yaml"] = "gateway:\n  replicas: 2\n";
+  files["flags/fallback.yaml"] = "gateway:\n  replicas: 3\n";
+  files["envs/prod.yaml"] = "flags: {fallback: true}\n";
+  // The environment turns fallback on; canary comes from the command line, so it wins.
+  auto c = compile(files, "prod", Stage::merge, {{"canary", true}});
+  CHECK(c->result.variant.flags == std::vector<std::string>{"fallback", "canary"});
+  CHECK(c->result.merged->get("gateway")->get("replicas")->integer == 2);
+}
+
+TEST_CASE("lint with --flag F=false does not check F's overlay anywhere", "[lint]") {
+  auto files = flagged();
+  files["flags/canary.yaml"] = "gateway:\n  replicas: lots\n";
+  MemoryReader reader = reader_of(files);
+  Diagnostics load_diags;
+  auto p = load_project(reader, {}, load_diags);
+  LintOptions options;
+  options.overrides = {{"canary", false}};
+  LintResult r = lint(*p, load_diags, options);
+  CHECK(r.findings.empty());
+  for (const auto& v : r.variants) CHECK(std::find(v.flags.begin(), v.flags.end(), "canary") == v.flags.end());
+}
+
+TEST_CASE("an unknown var is reported once, not again as a type error", "[pipeline]") {
+  auto files = project_with("gateway:\n  replicas: ${var:replica}\n");
+  auto c = compile(files, "prod", Stage::validate);
+  REQUIRE(c->result.diags.size() == 1);
+  CHECK(c->result.diags.all()[0].rule == "GW110");
+}
+
+TEST_CASE("a secret reference outside a secret-bearing field is GW115", "[validate]") {
+  auto c = compile(project_with("routes:\n  - name: chat\n    match: {headers: {x-team: '${secret:TEAM}'}}\n"), "prod");
+  REQUIRE(c->result.diags.size() == 1);
+  CHECK(c->result.diags.all()[0].rule == "GW115");
+  CHECK(c->result.diags.all()[0].message ==
+        "'routes[chat].match.headers.x-team' is not a secret-bearing field; a secret reference is not resolved here");
+}

@@ -62,3 +62,10 @@ TEST_CASE("show --provenance names the file and line of each value and what it r
   CHECK(yaml.find("  replicas: 4  # envs/prod.yaml:2:13\n") != std::string::npos);
   CHECK(yaml.find("  name: test  # base/gateway.yaml:3:9\n") != std::string::npos);
 }
+
+TEST_CASE("a credential next to a reference is masked in the GW115 message", "[report][secrets]") {
+  auto c = compile(project_with("providers:\n  openai:\n    api_key: sk-live-abcdefghijklmnop ${secret:K}\n"), "prod");
+  std::string text = c->all_rendered();
+  CHECK(text.find("GW115") != std::string::npos);
+  CHECK(text.find("sk-live") == std::string::npos);
+}

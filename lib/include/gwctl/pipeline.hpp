@@ -50,6 +50,8 @@ class Pipeline {
   explicit Pipeline(const Project& project);
 
   PipelineResult run(const std::string& env, const std::vector<FlagOverride>& overrides, Stage stop_after) const;
+  // Runs a variant already resolved (its flags in application order).
+  PipelineResult run(const Variant& variant, Stage stop_after) const;
   // The flags an environment turns on by itself, after `overrides`.
   Variant resolve(const std::string& env, const std::vector<FlagOverride>& overrides, Diagnostics* diags) const;
   // The files that went into a variant, hashed, for the artifact's `source`.
