@@ -20,7 +20,7 @@ TEST_CASE("weights become basis points summing to 10000 by largest remainder", "
 TEST_CASE("normalization fills defaults, converts units and secrets, expands shorthand", "[normalize]") {
   auto c = compile(project_with("gateway: {replicas: 1}\n"), "prod");
   REQUIRE_FALSE(c->has_errors());
-  const json& cfg = c->result.model->config;
+  const json& cfg = c->result.artifact["config"];
   CHECK_FALSE(cfg.contains("vars"));
   CHECK(cfg["gateway"]["listen"] == "0.0.0.0:8080");
   CHECK(cfg["gateway"]["limits"]["max_request_bytes"] == 1048576);
@@ -45,7 +45,7 @@ TEST_CASE("missing weights split evenly", "[normalize]") {
       "      - {provider: openai, id: b}\n");
   auto c = compile(files, "prod");
   REQUIRE_FALSE(c->has_errors());
-  const json& deps = c->result.model->config["models"]["gpt-4o"]["deployments"];
+  const json& deps = c->result.artifact["config"]["models"]["gpt-4o"]["deployments"];
   CHECK(deps[0]["weight"] == 5000);
   CHECK(deps[1]["weight"] == 5000);
 }
@@ -53,5 +53,5 @@ TEST_CASE("missing weights split evenly", "[normalize]") {
 TEST_CASE("an explicit default and an omitted one produce the same artifact config", "[normalize]") {
   auto a = compile(project_with("gateway: {replicas: 1}\n"), "prod");
   auto b = compile(project_with("gateway: {replicas: 1, listen: '0.0.0.0:8080'}\n"), "prod");
-  CHECK(a->result.model->config == b->result.model->config);
+  CHECK(a->result.artifact["config"] == b->result.artifact["config"]);
 }

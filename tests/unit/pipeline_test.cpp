@@ -73,7 +73,7 @@ TEST_CASE("an environment split over a folder merges its files in lexical order"
   files["envs/prod/a.yaml"] = "gateway: {replicas: 2}\n";
   files["envs/prod/b.yaml"] = "gateway: {replicas: 4}\n";
   auto c = compile(files, "prod");
-  CHECK(c->result.model->config["gateway"]["replicas"] == 4);
+  CHECK(c->result.artifact["config"]["gateway"]["replicas"] == 4);
 }
 
 TEST_CASE("lint checks each environment and each flag on top, and says where a finding arises", "[lint]") {

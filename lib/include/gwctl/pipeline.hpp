@@ -40,8 +40,7 @@ struct Variant {
 struct PipelineResult {
   Variant variant;
   NodePtr merged;                     // merged and interpolated
-  std::optional<GatewayModel> model;  // when validation passed and the stage was reached
-  nlohmann::json artifact;            // null unless emitted
+  nlohmann::json artifact;            // null unless emitted; its "config" is the GatewayModel
   Diagnostics diags;
 };
 
