@@ -39,8 +39,8 @@ struct Variant {
 
 struct PipelineResult {
   Variant variant;
-  NodePtr merged;                     // merged and interpolated
-  nlohmann::json artifact;            // null unless emitted; its "config" is the GatewayModel
+  NodePtr merged;           // merged and interpolated
+  nlohmann::json artifact;  // null unless emitted; its "config" is the GatewayModel
   Diagnostics diags;
 };
 
