@@ -15,6 +15,8 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "node_adapter.hpp"
+
 namespace gwctl {
 
 std::vector<std::string> init_files() {
@@ -120,11 +122,12 @@ void populate(valijson::Schema& out, const nlohmann::json& doc) {
   parser.populateSchema(adapter, out);
 }
 
-std::vector<Schema::Violation> run_valijson(const valijson::Schema& schema, const nlohmann::json& value,
+template <typename Adapter, typename Value>
+std::vector<Schema::Violation> run_valijson(const valijson::Schema& schema, const Value& value,
                                             const std::string& prefix) {
   valijson::Validator validator;
   valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter adapter(value);
+  Adapter adapter(value);
   std::vector<Schema::Violation> out;
   if (validator.validate(schema, adapter, &results)) return out;
   valijson::ValidationResults::Error e;
@@ -233,13 +236,13 @@ std::vector<std::string> Schema::collections() const {
 }
 
 std::vector<Schema::Violation> Schema::check_skeleton(const nlohmann::json& value) const {
-  return run_valijson(impl_->skeleton, value, "");
+  return run_valijson<valijson::adapters::NlohmannJsonAdapter>(impl_->skeleton, value, "");
 }
 
-std::vector<Schema::Violation> Schema::check_item(const std::string& key, const nlohmann::json& item) const {
+std::vector<Schema::Violation> Schema::check_item(const std::string& key, const Node& item) const {
   auto it = impl_->items.find(key);
   if (it == impl_->items.end()) return {};
-  return run_valijson(*it->second, item, "");
+  return run_valijson<detail::NodeAdapter>(*it->second, item, "");
 }
 
 Schema::~Schema() = default;
@@ -283,7 +286,11 @@ bool Schema::matches(const std::string& pattern, std::string_view text) const {
 }
 
 std::vector<Schema::Violation> Schema::check(const nlohmann::json& value) const {
-  return run_valijson(impl_->compiled, value, "");
+  return run_valijson<valijson::adapters::NlohmannJsonAdapter>(impl_->compiled, value, "");
+}
+
+std::vector<Schema::Violation> Schema::check(const Node& value) const {
+  return run_valijson<detail::NodeAdapter>(impl_->compiled, value, "");
 }
 
 }  // namespace gwctl

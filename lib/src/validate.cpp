@@ -444,7 +444,7 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
     UnitValidator v(*root, schema, diags, nullptr);
     std::string path;
     v.walk(*root, schema.root(), path);
-    v.valijson_errors(schema.check(to_json(*root)), *root, schema.root(), "");
+    v.valijson_errors(schema.check(*root), *root, schema.root(), "");
     return;
   }
   cache->impl->keep_alive.push_back(root);
@@ -472,7 +472,7 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
         UnitValidator v(*root, schema, local, nullptr);
         std::string p = base;
         v.walk(*item, *item_schema, p);
-        if (item->is_map()) v.valijson_errors(schema.check_item(c, to_json(*item)), *item, *item_schema, base);
+        if (item->is_map()) v.valijson_errors(schema.check_item(c, *item), *item, *item_schema, base);
         for (auto& d : local.all()) d.path = d.path.substr(base.size());
         it = cache->impl->entries.emplace(key, std::move(local.all())).first;
       }

@@ -17,6 +17,8 @@
 
 namespace gwctl {
 
+struct Node;
+
 // The text of an embedded file: "schema/config", "schema/artifact", "schema/project",
 // "init/<path>"; empty when there is none.
 std::string_view embedded_file(std::string_view name);
@@ -72,13 +74,14 @@ class Schema {
   };
   // valijson over the whole value.
   std::vector<Violation> check(const nlohmann::json& value) const;
+  std::vector<Violation> check(const Node& value) const;
 
   // Entity mode, for large configs: the top-level collections (objects keyed by name, lists)
   // whose items can be checked one at a time. `check_skeleton` checks a document whose
   // collection items are not looked at; `check_item` one item of collection `key`.
   std::vector<std::string> collections() const;
   std::vector<Violation> check_skeleton(const nlohmann::json& value) const;
-  std::vector<Violation> check_item(const std::string& key, const nlohmann::json& item) const;
+  std::vector<Violation> check_item(const std::string& key, const Node& item) const;
 
  private:
   struct Impl;
