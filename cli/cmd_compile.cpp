@@ -1,4 +1,6 @@
 // gwctl compile: one environment's artifact, written atomically, never from a config with errors.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -29,10 +31,11 @@ int run_compile(const GlobalOptions& global, const CompileArgs& args) {
   RenderOptions render{use_color(global, 2)};
   std::string text = render_diagnostics(diags, project.sources, render);
   if (!text.empty()) fmt::print(stderr, "{}", text);
+  bool unreadable = std::any_of(diags.all().begin(), diags.all().end(), unreadable_input);
   if (diags.has_errors() || r.artifact.is_null()) {
     fmt::print(stderr, "gwctl: no artifact written: {} error{} in environment '{}'\n", diags.error_count(),
                diags.error_count() == 1 ? "" : "s", args.env);
-    return gate;
+    return unreadable ? failure : gate;
   }
   if (!write_output(args.output, canonical_json(r.artifact))) return failure;
   return ok;

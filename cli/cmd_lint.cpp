@@ -41,6 +41,9 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   }
   if (!write_output(args.output, text)) return failure;
 
+  for (const auto& f : result.findings) {
+    if (unreadable_input(f.diag)) return failure;
+  }
   if (args.fail_on == "never") return ok;
   Severity threshold = *parse_severity(args.fail_on);
   for (const auto& f : result.findings) {

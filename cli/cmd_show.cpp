@@ -1,4 +1,6 @@
 // gwctl show: the effective merged config of one environment, optionally with provenance.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -30,6 +32,7 @@ int run_show(const GlobalOptions& global, const ShowArgs& args) {
   diags.append(r.diags);
   std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
   if (!text.empty()) fmt::print(stderr, "{}", text);
+  if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return failure;
   if (diags.has_errors()) return gate;
   NodePtr shown = redact_secret_literals(r.merged, Schema::config());
   std::string out = args.format == "json" ? show_json(*shown, project.sources, args.provenance).dump(2) + "\n"

@@ -16,6 +16,10 @@ void error(const std::string& message) {
   fmt::print(stderr, "gwctl: error: {}\n", message);
 }
 
+bool unreadable_input(const Diagnostic& d) {
+  return d.severity == Severity::error && d.rule == "GW113";
+}
+
 bool use_color(const GlobalOptions& global, int fd) {
   if (global.color == "always") return true;
   if (global.color == "never") return false;

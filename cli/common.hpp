@@ -62,4 +62,8 @@ bool write_output(const std::string& path, const std::string& content);
 
 void error(const std::string& message);
 
+// Whether an error says an input could not be read (GW113): the run could not do its job, which
+// is exit 2, not a finding (exit 1).
+bool unreadable_input(const Diagnostic& d);
+
 }  // namespace gwctl::cli

@@ -69,27 +69,35 @@ namespace {
 // step from "prod"), giving up with max+1 once the length difference alone exceeds max.
 std::size_t edit_distance(std::string_view a, std::string_view b, std::size_t max) {
   if (a.size() > b.size() + max || b.size() > a.size() + max) return max + 1;
-  const std::size_t w = b.size() + 1;
-  std::vector<std::size_t> d((a.size() + 1) * w);
-  for (std::size_t i = 0; i <= a.size(); ++i) d[i * w] = i;
-  for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
+  std::vector<std::size_t> two(b.size() + 1), one(b.size() + 1), row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) one[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
+    row[0] = i;
+    std::size_t best = row[0];
     for (std::size_t j = 1; j <= b.size(); ++j) {
       std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      std::size_t v = std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, d[(i - 2) * w + j - 2] + 1);
-      d[i * w + j] = v;
+      std::size_t v = std::min({one[j] + 1, row[j - 1] + 1, one[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, two[j - 2] + 1);
+      row[j] = v;
+      best = std::min(best, v);
     }
+    if (best > max) return max + 1;  // every later row is at least as far
+    std::swap(two, one);
+    std::swap(one, row);
   }
-  return d[a.size() * w + b.size()];
+  return one[b.size()];
 }
 }  // namespace
 
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  // Names are short; suggestions for long user strings would cost time for nothing.
+  constexpr std::size_t longest = 64;
+  if (word.size() > longest) return {};
   std::size_t max = std::max<std::size_t>(1, std::min<std::size_t>(3, word.size() / 3));
   std::size_t best = max + 1;
   std::string out;
   for (const auto& c : candidates) {
+    if (c.size() > longest) continue;
     std::size_t d = edit_distance(word, c, max);
     if (d < best) {
       best = d;

@@ -1,6 +1,7 @@
 #include "gwctl/interpolate.hpp"
 
 #include <map>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -29,7 +30,17 @@ class Interpolator {
     }
   }
 
+  // Aliases make one node appear in many places: each is rewritten once.
   NodePtr walk(const NodePtr& node, std::string& path) {
+    if (node->is_scalar() && !node->is_string()) return node;
+    auto memo = memo_.find(node.get());
+    if (memo != memo_.end()) return memo->second;
+    NodePtr out = rewrite(node, path);
+    memo_.emplace(node.get(), out);
+    return out;
+  }
+
+  NodePtr rewrite(const NodePtr& node, std::string& path) {
     switch (node->kind) {
       case NodeKind::string:
         return node->text.find("${") == std::string::npos ? node : scalar(node, path);
@@ -55,7 +66,7 @@ class Interpolator {
           auto mark = path.size();
           path += '/';
           path += pointer_escape(e.key);
-          NodePtr r = path == "/vars" ? check_vars(e.value, path) : walk(e.value, path);
+          NodePtr r = path == "/vars" || path == "/flags" ? check_plain(e.value, path) : walk(e.value, path);
           path.resize(mark);
           if (r != e.value) {
             if (!copy) copy = std::make_shared<Node>(*node);
@@ -70,15 +81,19 @@ class Interpolator {
   }
 
  private:
-  NodePtr check_vars(const NodePtr& vars, const std::string& path) {
-    if (!vars->is_map()) return vars;
-    for (const auto& e : vars->entries) {
+  // `vars` and `flags` are read before interpolation (vars feed it; flags choose the layers),
+  // so references there would be silently ignored: refuse them.
+  NodePtr check_plain(const NodePtr& map, const std::string& path) {
+    if (!map->is_map()) return map;
+    for (const auto& e : map->entries) {
       if (e.value->is_string() && e.value->text.find("${") != std::string::npos) {
-        diags_.error("GW115", fmt::format("var '{}' contains a reference; vars hold plain values", e.key),
+        diags_.error("GW115",
+                     fmt::format("'{}' in '{}' contains a reference; {} hold plain values", e.key, path.substr(1),
+                                 path.substr(1)),
                      e.value->span, pointer_append(path, e.key));
       }
     }
-    return vars;
+    return map;
   }
 
   NodePtr scalar(const NodePtr& node, const std::string& path) {
@@ -142,6 +157,10 @@ class Interpolator {
         return n;
       }
       out += value->scalar_text();
+      if (out.size() > kMaxInterpolated) {
+        diags_.error("GW115", "the value is larger than 1 MiB after interpolation", node->span, path);
+        return node;
+      }
       i = close + 1;
       changed = true;
     }
@@ -151,7 +170,9 @@ class Interpolator {
     return n;
   }
 
+  static constexpr std::size_t kMaxInterpolated = 1u << 20;
   Diagnostics& diags_;
+  std::unordered_map<const Node*, NodePtr> memo_;
   std::map<std::string, NodePtr, std::less<>> vars_;
   std::vector<std::string> names_;
 };

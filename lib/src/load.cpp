@@ -212,7 +212,11 @@ class TreeBuilder final : public YAML::EventHandler {
       if (anchor) anchor_keys_[anchor] = value;
       return;
     }
-    finish(make_scalar(mark, tag, value, span), anchor);
+    std::shared_ptr<Node> scalar = make_scalar(mark, tag, value, span);
+    // Text counts toward the expansion budget too: a long string aliased many times is as
+    // costly as many nodes.
+    scalar->weight += value.size() / kBytesPerNode;
+    finish(std::move(scalar), anchor);
   }
 
   void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
@@ -254,7 +258,8 @@ class TreeBuilder final : public YAML::EventHandler {
     }
   }
 
-  NodePtr make_scalar(const YAML::Mark& mark, const std::string& tag, const std::string& value, Span span) {
+  std::shared_ptr<Node> make_scalar(const YAML::Mark& mark, const std::string& tag, const std::string& value,
+                                    Span span) {
     auto n = std::make_shared<Node>();
     n->span = span;
     n->text = value;
@@ -314,8 +319,8 @@ class TreeBuilder final : public YAML::EventHandler {
     if (want_int) bad("integer");
     if ((plain || want_float) && looks_like_float(value)) {
       double d = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
-      if (value[0] == '+') std::from_chars(value.data() + 1, value.data() + value.size(), d);
+      std::size_t skip = value[0] == '+' ? 1 : 0;  // from_chars does not take a leading '+'
+      auto [ptr, ec] = std::from_chars(value.data() + skip, value.data() + value.size(), d);
       (void)ptr;
       if (ec == std::errc::result_out_of_range || !std::isfinite(d)) {
         throw Abort{{Severity::error, "GW104", fmt::format("number '{}' is out of range", value), span, {}, {}, {}}};
@@ -396,8 +401,12 @@ class TreeBuilder final : public YAML::EventHandler {
           throw Abort{
               {Severity::error, "GW104", "the value of a merge key '<<' must be a mapping", s->span, {}, {}, {}}};
         }
+        if (frame.index.empty() && node.entries.size() + s->entries.size() > 16) {
+          for (std::size_t i = 0; i < node.entries.size(); ++i) frame.index[node.entries[i].key] = i;
+        }
         for (const auto& e : s->entries) {
-          if (node.entry(e.key)) continue;
+          if (frame.index.empty() ? node.entry(e.key) != nullptr : frame.index.count(e.key) > 0) continue;
+          if (!frame.index.empty()) frame.index[e.key] = node.entries.size();
           node.directives |= e.key.starts_with('$') || e.value->kind == NodeKind::null || e.value->directives;
           node.entries.push_back(e);
           add_weight(node, e.value->weight);
@@ -500,6 +509,7 @@ class TreeBuilder final : public YAML::EventHandler {
   NodePtr root_;
   int documents_ = 0;
   static constexpr std::size_t kMaxDuplicateReports = 20;
+  static constexpr std::size_t kBytesPerNode = 64;
   std::size_t duplicates_ = 0;
 };
 

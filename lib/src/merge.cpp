@@ -53,7 +53,9 @@ class Merger {
       n->entries.clear();
       for (const auto& e : over->entries) {
         if (e.key.starts_with('$')) {
-          if (e.key == kDelete) {
+          if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
+            continue;  // "$delete: false" keeps the item
+          } else if (e.key == kDelete) {
             diags_.report({Severity::error,
                            "GW109",
                            "'$delete' works only on an item of a named list (a mapping with 'name')",
@@ -143,12 +145,13 @@ class Merger {
     if (over.entries.empty()) return base;
     auto n = std::make_shared<Node>(*base);
     n->replaced = nullptr;
-    std::unordered_map<std::string_view, std::size_t> index;
-    bool indexed = n->entries.size() > 12;
+    // The index owns its keys: entries may reallocate as the overlay adds keys.
+    std::unordered_map<std::string, std::size_t> index;
+    bool indexed = n->entries.size() + over.entries.size() > 16;
     if (indexed) {
       for (std::size_t i = 0; i < n->entries.size(); ++i) index.emplace(n->entries[i].key, i);
     }
-    auto find = [&](std::string_view key) -> std::size_t {
+    auto find = [&](const std::string& key) -> std::size_t {
       if (indexed) {
         auto it = index.find(key);
         return it == index.end() ? SIZE_MAX : it->second;
@@ -162,7 +165,9 @@ class Merger {
     bool any_erased = false;
     for (const auto& e : over.entries) {
       if (e.key.starts_with('$')) {
-        if (e.key == kDelete) {
+        if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
+          continue;  // "$delete: false" keeps the item
+        } else if (e.key == kDelete) {
           diags_.report({Severity::error,
                          "GW109",
                          "'$delete' works only on an item of a named list (a mapping with 'name')",

@@ -36,6 +36,11 @@ class Normalizer {
         for (const auto& item : node.items) arr.push_back(build(*item, s ? s->items : nullptr));
         return arr;
       }
+      case NodeKind::integer:
+        // A "number" field is always emitted as one: 3 and 3.0 give the same bytes.
+        if (s && s->raw && s->raw->value("type", nlohmann::json()) == "number")
+          return static_cast<double>(node.integer);
+        return node.integer;
       default:
         return to_json(node);
     }

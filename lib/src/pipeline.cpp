@@ -127,17 +127,33 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   return r;
 }
 
+namespace {
+// A checkout with CRLF line endings or a byte-order mark is the same config: hash the text
+// with both normalized, so that the digest does not depend on the machine's Git settings.
+std::string content_hash(std::string_view text) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  if (text.find('\r') == std::string_view::npos) return sha256_hex(text);
+  std::string lf;
+  lf.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    lf += text[i];
+  }
+  return sha256_hex(lf);
+}
+}  // namespace
+
 SourceInfo Pipeline::source_info(const Variant& variant) const {
   SourceInfo info;
   auto add_layer = [&](const Layer& layer) {
     for (const auto& t : layer.trees) {
       const SourceFile& f = project_.sources.file(t.file);
-      info.files.push_back({f.path, sha256_hex(f.text)});
+      info.files.push_back({f.path, content_hash(f.text)});
     }
   };
   for (std::uint32_t i = 0; i < project_.sources.size(); ++i) {
     if (project_.sources.file(i).layer == "project") {
-      info.files.push_back({project_.sources.file(i).path, sha256_hex(project_.sources.file(i).text)});
+      info.files.push_back({project_.sources.file(i).path, content_hash(project_.sources.file(i).text)});
     }
   }
   add_layer(project_.base);

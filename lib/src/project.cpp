@@ -116,7 +116,20 @@ class ProjectLoader {
       }
       return out;
     }
+    std::map<std::string, std::string> source_of;  // overlay name → the file or folder that defines it
+    auto claim = [&](const std::string& name, const std::string& what) {
+      auto [it, fresh] = source_of.emplace(name, what);
+      if (!fresh) {
+        diags_
+            .error(
+                "GW114",
+                fmt::format("overlay '{}' is defined twice, by '{}/{}' and '{}/{}'", name, dir, it->second, dir, what),
+                Span{})
+            .hint = "keep one: NAME.yaml or the folder NAME/";
+      }
+    };
     for (const auto& e : *entries) {
+      if (e.is_dir || is_yaml(e.name)) claim(e.is_dir ? e.name : stem(e.name), e.is_dir ? e.name + "/" : e.name);
       if (e.is_dir) {
         auto inner = reader_.list(dir + "/" + e.name);
         if (!inner) {

@@ -1,5 +1,7 @@
 #include "gwctl/report.hpp"
 
+#include "gwctl/secrets.hpp"
+
 #include <cctype>
 
 #include <fmt/format.h>
@@ -47,55 +49,6 @@ std::string location(const Span& span, const SourceSet& sources) {
   return fmt::format("{}:{}:{}", f.path, span.line, span.column);
 }
 
-// Source lines are the user's own text, but a literal credential must not reach a CI log
-// through an error message: the value of a secret-bearing key is masked unless it is a
-// reference.
-std::string mask_secret_values(std::string_view line) {
-  static constexpr std::string_view keys[] = {"api_key", "api_keys", "secret", "password", "token"};
-  std::string out(line);
-  auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
-  for (auto key : keys) {
-    for (std::size_t k = out.find(key); k != std::string::npos; k = out.find(key, k + 1)) {
-      if ((k > 0 && word(out[k - 1])) || (k + key.size() < out.size() && word(out[k + key.size()]))) continue;
-      if (k > 0 && std::string_view(" \t{,-\"'").find(out[k - 1]) == std::string_view::npos) continue;
-      if (k >= 2 && out.compare(k - 2, 2, "${") == 0) continue;  // ${secret:…} is a reference, not a key
-      std::size_t colon = out.find_first_not_of(" \t\"'", k + key.size());
-      if (colon == std::string::npos || out[colon] != ':') continue;
-      std::size_t v = out.find_first_not_of(" \t[", colon + 1);
-      if (v == std::string::npos) continue;
-      // Mask each scalar of the value up to the end of the line or of the flow collection.
-      std::size_t end = v;
-      int depth = 0;  // inside a flow collection, a value ends at ',' ']' or '}'
-      for (std::size_t q = 0; q < v; ++q)
-        depth += out[q] == '[' || out[q] == '{' ? 1 : out[q] == ']' || out[q] == '}' ? -1 : 0;
-      bool flow = depth > 0;
-      if (out[v] == '"' || out[v] == '\'') {
-        std::size_t close = out.find(out[v], v + 1);
-        end = close == std::string::npos ? out.size() : close + 1;
-      } else {
-        while (end < out.size() && !(flow && (out[end] == ',' || out[end] == ']' || out[end] == '}')) &&
-               !(out[end] == ' ' && end + 1 < out.size() && out[end + 1] == '#')) {
-          if (out.compare(end, 2, "${") == 0 && out.find('}', end) != std::string::npos) {
-            end = out.find('}', end) + 1;  // a reference's braces do not end the value
-          } else {
-            ++end;
-          }
-        }
-      }
-      std::string_view value(out.data() + v, end - v);
-      std::string_view bare = value;
-      while (!bare.empty() && (bare.back() == ' ' || bare.back() == '"' || bare.back() == '\'')) bare.remove_suffix(1);
-      while (!bare.empty() && (bare.front() == '"' || bare.front() == '\'')) bare.remove_prefix(1);
-      bool reference = bare.starts_with("${secret:") && bare.find('}') == bare.size() - 1;
-      if (reference || value.empty() || value == "null" || value == "~") continue;
-      for (std::size_t i = v; i < end; ++i) {
-        if (out[i] != '"' && out[i] != '\'' && out[i] != ' ') out[i] = '*';
-      }
-    }
-  }
-  return out;
-}
-
 // Bytes that would garble a terminal (control characters, invalid UTF-8) become '?'.
 std::string printable(std::string_view line) {
   std::string out;
@@ -130,17 +83,33 @@ std::string printable(std::string_view line) {
 }
 
 void snippet(std::string& out, const Span& span, const SourceSet& sources, Severity sev, const Palette& p,
-             bool mask = false) {
+             bool mask = false, bool mask_value = false) {
   if (!span.valid() || span.line == 0) return;
   const SourceFile& f = sources.file(span.file);
   std::string_view raw = f.line(span.line);
   if (raw.empty() && f.text.empty()) return;
   std::string masked = mask_secret_values(raw);
+  if (mask_value && span.column > 0 && span.column - 1 < masked.size()) {
+    std::size_t colon = masked.find(':', span.column - 1);
+    std::size_t to = colon == std::string::npos ? colon : masked.find(" #", colon);
+    for (std::size_t i = colon == std::string::npos ? masked.size() : colon + 1; i < std::min(to, masked.size()); ++i) {
+      if (masked[i] != ' ' && masked[i] != '"' && masked[i] != '\'') masked[i] = '*';
+    }
+  }
   if (mask && span.column > 0 && span.column - 1 < masked.size()) {
-    // The scalar when its length is known, else to the end of the line (or a trailing comment).
+    // The scalar at the span: a quoted one to its closing quote in the source (escapes make
+    // the decoded length differ), a plain one by its length, else to the end of the line.
     std::size_t from = span.column - 1;
-    std::size_t to = span.length > 1 ? std::min(masked.size(), from + span.length) : masked.find(" #", from);
-    if (to == std::string::npos) to = masked.size();
+    std::size_t to;
+    char q = masked[from];
+    if (q == '"' || q == '\'') {
+      to = from + 1;
+      while (to < masked.size() && !(masked[to] == q && !(q == '"' && masked[to - 1] == '\\'))) ++to;
+      to = std::min(masked.size(), to + 1);
+    } else {
+      to = span.length > 1 ? std::min(masked.size(), from + span.length) : masked.find(" #", from);
+      if (to == std::string::npos) to = masked.size();
+    }
     for (std::size_t i = from; i < to; ++i) {
       if (masked[i] != ' ' && masked[i] != '"' && masked[i] != '\'') masked[i] = '*';
     }
@@ -175,14 +144,23 @@ void snippet(std::string& out, const Span& span, const SourceSet& sources, Sever
 
 }  // namespace
 
+// Messages quote user text (keys, values): keep them on one line, free of terminal escapes
+// and of CI workflow commands, and of bounded length.
+static std::string clean(std::string_view text) {
+  constexpr std::size_t longest = 400;
+  std::string out = printable(text.substr(0, longest));
+  if (text.size() > longest) out += "...";
+  return out;
+}
+
 std::string render_diagnostic(const Diagnostic& d, const SourceSet& sources, const RenderOptions& options) {
   Palette p{options.color};
   std::string out = fmt::format("{}: {}[{}]: {}\n", p.bold(location(d.span, sources)), p.severity(d.severity), d.rule,
-                                p.bold(d.message));
-  snippet(out, d.span, sources, d.severity, p, d.mask_span);
-  if (!d.hint.empty()) out += fmt::format("  = {}: {}\n", p.bold("help"), d.hint);
+                                p.bold(clean(d.message)));
+  snippet(out, d.span, sources, d.severity, p, d.mask_span, d.mask_value);
+  if (!d.hint.empty()) out += fmt::format("  = {}: {}\n", p.bold("help"), clean(d.hint));
   for (const auto& n : d.notes) {
-    out += fmt::format("{}: {}: {}\n", p.bold(location(n.span, sources)), p.wrap("1;36", "note"), n.message);
+    out += fmt::format("{}: {}: {}\n", p.bold(location(n.span, sources)), p.wrap("1;36", "note"), clean(n.message));
     snippet(out, n.span, sources, Severity::info, p);
   }
   return out;

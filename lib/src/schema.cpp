@@ -195,6 +195,14 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
     return n;
   };
   impl_->root = compile(impl_->document);
+  // Positions whose values are credentials, directly or as list items / map values: messages
+  // about them never quote the value.
+  for (auto& [raw, node] : impl_->nodes) {
+    (void)raw;
+    node->holds_secret = node->kind == SchemaNode::Kind::secret_ref ||
+                         (node->items && node->items->kind == SchemaNode::Kind::secret_ref) ||
+                         (node->additional && node->additional->kind == SchemaNode::Kind::secret_ref);
+  }
 
   // Entity mode: top-level properties that are maps of objects or lists of objects.
   const nlohmann::json& root = resolve(impl_->stripped);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/interpolate.hpp"
+#include "gwctl/secrets.hpp"
 
 namespace gwctl {
 
@@ -140,21 +141,30 @@ void collect(const Node& n, const std::string& path, const SourceSet& sources, n
   }
 }
 
-NodePtr redact(const NodePtr& node, const SchemaNode* s) {
-  if (!s) return node;
-  if (s->kind == SchemaNode::Kind::secret_ref) {
-    if (node->is_string() && parse_secret_ref(node->text)) return node;
-    if (node->is_map() || node->is_seq() || node->kind == NodeKind::null) return node;
-    auto masked = std::make_shared<Node>(*node);
-    masked->kind = NodeKind::string;
-    masked->text = "<redacted: not a secret reference>";
-    return masked;
+// `secret`: this position holds credentials by the schema, or by a credential-like key name
+// the schema does not know (a typo of api_key, a client_secret under an unknown key).
+NodePtr redact(const NodePtr& node, const SchemaNode* s, bool secret) {
+  if (secret || (s && s->holds_secret)) {
+    if (node->is_scalar()) {
+      if (node->kind == NodeKind::null || (node->is_string() && parse_secret_ref(node->text))) return node;
+      auto masked = std::make_shared<Node>(*node);
+      masked->kind = NodeKind::string;
+      masked->text = "<redacted: not a secret reference>";
+      return masked;
+    }
+    secret = true;  // every scalar below a credential position
   }
   std::shared_ptr<Node> copy;
   if (node->is_map()) {
     for (std::size_t i = 0; i < node->entries.size(); ++i) {
-      const SchemaNode* child = s->property(node->entries[i].key);
-      NodePtr r = redact(node->entries[i].value, child ? child : s->additional);
+      const std::string& key = node->entries[i].key;
+      const SchemaNode* child = s ? (s->property(key) ? s->property(key) : s->additional) : nullptr;
+      bool child_secret = secret || (!child && looks_like_secret_key(key));
+      if (!child && !child_secret && s) {  // a misspelt secret field: "api_kye"
+        const SchemaNode* meant = s->property(did_you_mean(key, s->property_names()));
+        child_secret = meant && meant->holds_secret;
+      }
+      NodePtr r = redact(node->entries[i].value, child, child_secret);
       if (r != node->entries[i].value) {
         if (!copy) copy = std::make_shared<Node>(*node);
         copy->entries[i].value = r;
@@ -162,7 +172,7 @@ NodePtr redact(const NodePtr& node, const SchemaNode* s) {
     }
   } else if (node->is_seq()) {
     for (std::size_t i = 0; i < node->items.size(); ++i) {
-      NodePtr r = redact(node->items[i], s->items);
+      NodePtr r = redact(node->items[i], s ? s->items : nullptr, secret);
       if (r != node->items[i]) {
         if (!copy) copy = std::make_shared<Node>(*node);
         copy->items[i] = r;
@@ -175,7 +185,7 @@ NodePtr redact(const NodePtr& node, const SchemaNode* s) {
 }  // namespace
 
 NodePtr redact_secret_literals(const NodePtr& root, const Schema& schema) {
-  return root ? redact(root, &schema.root()) : root;
+  return root ? redact(root, &schema.root(), false) : root;
 }
 
 std::string show_yaml(const Node& root, const SourceSet& sources, bool provenance) {

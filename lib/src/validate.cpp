@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/interpolate.hpp"
+#include "gwctl/secrets.hpp"
 #include "gwctl/units.hpp"
 
 namespace gwctl {
@@ -79,6 +80,16 @@ std::string last_token(std::string_view pointer) {
   return out;
 }
 
+// The last token of a pointer for a message; a list item is named by its list: "consumers[0]".
+std::string display_key(std::string_view pointer) {
+  std::string name = last_token(pointer);
+  if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos && pointer.rfind('/') != 0 &&
+      pointer.rfind('/') != std::string_view::npos) {
+    name = last_token(pointer.substr(0, pointer.rfind('/'))) + "[" + name + "]";
+  }
+  return name;
+}
+
 std::string format_number(double v) {
   if (v == static_cast<double>(static_cast<std::int64_t>(v))) return std::to_string(static_cast<std::int64_t>(v));
   return fmt::format("{}", v);
@@ -135,10 +146,12 @@ class UnitValidator {
       });
       if (any_of) {
         if (oneof_done_.count(p)) continue;
-        std::string msg =
-            s && !s->message.empty()
-                ? fmt::format("{}, not {}", s->message, node ? kind_words(*node) : "this")
-                : fmt::format("{} is not an allowed value", p.empty() ? "the config" : describe_path(doc_, p));
+        std::string msg = s && !s->message.empty() ? fmt::format("{}, not {}", s->message,
+                                                                 !node             ? "this"
+                                                                 : s->holds_secret ? std::string(to_string(node->kind))
+                                                                                   : kind_words(*node))
+                                                   : fmt::format("{} is not an allowed value",
+                                                                 p.empty() ? "the config" : describe_path(doc_, p));
         report(node, p, msg, s);
         continue;
       }
@@ -155,11 +168,7 @@ class UnitValidator {
   void report(const Node* node, const std::string& p, std::string msg, const SchemaNode* s) {
     Diagnostic d{Severity::error, "GW104", std::move(msg), node ? node->span : Span{}, p, {}, {}};
     if (s && !s->description.empty() && s->description.size() < 160) {
-      std::string name = last_token(p);
-      if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
-        name = last_token(p.substr(0, p.rfind('/'))) + "[" + name + "]";  // a list item: name the list
-      }
-      d.hint = fmt::format("'{}': {}", name, s->description);
+      d.hint = fmt::format("'{}': {}", display_key(p), s->description);
     }
     add_provenance(d, node);
     diags_.report(std::move(d));
@@ -196,14 +205,18 @@ class UnitValidator {
 
   std::string translate(const std::string& d, const Node* node, const std::string& p, const SchemaNode* sn) {
     const json& s = sn && sn->raw ? *sn->raw : json::object();
-    std::string key = p.empty() ? "the config" : fmt::format("'{}'", last_token(p));
+    std::string key = p.empty() ? "the config" : fmt::format("'{}'", display_key(p));
     if (d.starts_with("Failed to validate item #") || d.starts_with("Failed to validate against schema associated") ||
         d.starts_with("Object contains a property") || d.starts_with("Failed to validate against additional") ||
         d.starts_with("Failed to validate against dependent") || d.starts_with("Cannot validate item #")) {
       return {};
     }
     if (d.starts_with("Value type not permitted")) {
-      return fmt::format("{} must be {}, not {}", key, type_words(s), node ? kind_words(*node) : "this");
+      bool secret = sn && sn->holds_secret;  // never quote what may be a credential
+      return fmt::format("{} must be {}, not {}", key, type_words(s),
+                         !node    ? "this"
+                         : secret ? std::string(to_string(node->kind))
+                                  : kind_words(*node));
     }
     if (d.starts_with("Failed to match against any enum values")) {
       std::vector<std::string> allowed;
@@ -380,6 +393,9 @@ class UnitValidator {
                  {}};
     d.span.length = static_cast<std::uint32_t>(e.key.size());
     std::string guess = did_you_mean(e.key, known);
+    // "api_kye: sk-…" is a credential under a misspelt key.
+    const SchemaNode* meant = guess.empty() ? nullptr : s.property(guess);
+    d.mask_value = (meant && meant->holds_secret) || looks_like_secret_key(e.key);
     if (!guess.empty()) {
       d.message += fmt::format("; did you mean '{}'?", guess);
     } else if (!known.empty()) {
@@ -420,14 +436,18 @@ json skeleton_json(const Node& root, const std::vector<std::string>& collections
 }  // namespace
 
 struct ValidationCache::Impl {
+  // Messages name the entity ("routes[chat]", "models.m1"), so the name is part of the key:
+  // one node aliased under two names is checked under each.
   struct Key {
     const Node* node;
     const SchemaNode* schema;
+    std::string display;
     bool operator==(const Key&) const = default;
   };
   struct Hash {
     std::size_t operator()(const Key& k) const {
-      return std::hash<const void*>()(k.node) * 31 + std::hash<const void*>()(k.schema);
+      return (std::hash<const void*>()(k.node) * 31 + std::hash<const void*>()(k.schema)) ^
+             std::hash<std::string>()(k.display);
     }
   };
   std::unordered_map<Key, std::vector<Diagnostic>, Hash> entries;  // pointers relative to the item
@@ -465,14 +485,14 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
     const SchemaNode* item_schema = coll->is_map() ? cs->additional : coll->is_seq() ? cs->items : nullptr;
     if (!item_schema) continue;
     auto check = [&](const NodePtr& item, const std::string& base) {
-      ValidationCache::Impl::Key key{item.get(), item_schema};
+      ValidationCache::Impl::Key key{item.get(), item_schema, describe_path(*root, base)};
       auto it = cache->impl->entries.find(key);
       if (it == cache->impl->entries.end()) {
         Diagnostics local;
         UnitValidator v(*root, schema, local, nullptr);
         std::string p = base;
         v.walk(*item, *item_schema, p);
-        if (item->is_map()) v.valijson_errors(schema.check_item(c, *item), *item, *item_schema, base);
+        v.valijson_errors(schema.check_item(c, *item), *item, *item_schema, base);
         for (auto& d : local.all()) d.path = d.path.substr(base.size());
         it = cache->impl->entries.emplace(key, std::move(local.all())).first;
       }

@@ -116,3 +116,22 @@ TEST_CASE("atomic writes replace the whole file and leave no temporary behind", 
   CHECK_FALSE(missing);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("3 and 3.0 in a number field give the same artifact bytes", "[artifact][determinism]") {
+  auto a = compile(project_with("models:\n  gpt-4o: {pricing: {input_per_mtok: 3, output_per_mtok: 10}}\n"), "prod");
+  auto b =
+      compile(project_with("models:\n  gpt-4o: {pricing: {input_per_mtok: 3.0, output_per_mtok: 10.0}}\n"), "prod");
+  CHECK(a->result.artifact["config"] == b->result.artifact["config"]);
+  CHECK(canonical_json(a->result.artifact["config"]) == canonical_json(b->result.artifact["config"]));
+}
+
+TEST_CASE("a CRLF checkout of the same files gives the same digest", "[artifact][determinism]") {
+  auto lf = project_with("gateway:\n  replicas: 2\n");
+  auto crlf = lf;
+  for (auto& [path, text] : crlf) {
+    std::string out;
+    for (char ch : text) out += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+    text = out;
+  }
+  CHECK(compile(lf, "prod")->result.artifact["digest"] == compile(crlf, "prod")->result.artifact["digest"]);
+}

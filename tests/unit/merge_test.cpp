@@ -124,3 +124,23 @@ TEST_CASE("null values in a first definition are dropped, never kept as null", "
   auto m = merge_texts({{"base/a.yaml", "gateway: {name: a, admin: null}\n"}});
   CHECK(to_json(*m.root) == json::parse(R"({"gateway": {"name": "a"}})"));
 }
+
+TEST_CASE("an overlay that adds a key and overrides another in a large mapping keeps one entry per key", "[merge]") {
+  std::string base = "vars:\n";
+  for (int i = 0; i < 14; ++i) base += "  k" + std::to_string(i) + ": v\n";
+  base += "  team: platform\n";
+  auto m = merge_texts({{"base/a.yaml", base}, {"envs/p.yaml", "vars:\n  new1: x\n  new2: y\n  team: prod\n"}});
+  const Node* vars = m.root->get("vars");
+  std::size_t teams = 0;
+  for (const auto& e : vars->entries) teams += e.key == "team";
+  CHECK(teams == 1);
+  CHECK(vars->get("team")->text == "prod");
+  CHECK(vars->entries.size() == 17);
+}
+
+TEST_CASE("$delete: false keeps a named item and merges the rest", "[merge]") {
+  auto m = merge_texts(
+      {{"base/a.yaml", "routes: [{name: a, x: 1}]\n"}, {"envs/p.yaml", "routes: [{name: a, $delete: false, x: 2}]\n"}});
+  CHECK_FALSE(m.diags.has_errors());
+  CHECK(to_json(*m.root)["routes"] == json::parse(R"([{"name": "a", "x": 2}])"));
+}

@@ -69,3 +69,19 @@ TEST_CASE("a credential next to a reference is masked in the GW115 message", "[r
   CHECK(text.find("GW115") != std::string::npos);
   CHECK(text.find("sk-live") == std::string::npos);
 }
+
+TEST_CASE("a credential under a misspelt secret key is masked in messages and in show", "[report][secrets]") {
+  auto c = compile(project_with("providers:\n  openai:\n    api_kye: sk-live-abcdefghijklmnop\n"), "prod");
+  std::string text = c->all_rendered();
+  CHECK(text.find("did you mean 'api_key'") != std::string::npos);
+  CHECK(text.find("sk-live") == std::string::npos);
+  std::string yaml = show_yaml(*redact_secret_literals(c->result.merged, Schema::config()), c->project.sources, false);
+  CHECK(yaml.find("sk-live") == std::string::npos);
+}
+
+TEST_CASE("control characters in user text cannot break out of a diagnostic line", "[report]") {
+  auto c = compile(project_with("gateway:\n  \"x\\n::error file=a::b\\e[2J\": 1\n"), "prod");
+  std::string text = c->all_rendered();
+  CHECK(text.find("\n::error") == std::string::npos);
+  CHECK(text.find('\x1b') == std::string::npos);
+}

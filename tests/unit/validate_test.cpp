@@ -100,3 +100,23 @@ TEST_CASE("every problem of a run is reported, not only the first", "[validate]"
       project_with("gateway: {replicas: 0, listn: x}\nroutes:\n  - name: chat\n    timeouts: {total: 1x}\n"), "prod");
   CHECK(c->result.diags.size() == 3);
 }
+
+TEST_CASE("a collection item that is not a mapping is an error, not a silent pass", "[validate]") {
+  auto c = compile(project_with("providers:\n  bogus: 42\nconsumers: [7]\n"), "prod");
+  REQUIRE(c->result.diags.size() == 2);
+  CHECK(c->result.diags.all()[0].message == "'consumers[0]' must be a mapping, not the number 7");
+  CHECK(c->result.diags.all()[1].message == "'bogus' must be a mapping, not the number 42");
+  CHECK(c->result.artifact.is_null());
+}
+
+TEST_CASE("a type error in a secret-bearing field does not quote the value", "[validate][secrets]") {
+  auto c = compile(project_with("consumers:\n  - name: x\n    api_keys: sk-live-abcdefghijklmnop\n"), "prod");
+  REQUIRE(c->result.diags.size() == 1);
+  CHECK(c->result.diags.all()[0].message == "'api_keys' must be a list, not string");
+}
+
+TEST_CASE("references in flags or vars are refused: they are read before interpolation", "[interpolate]") {
+  auto c = compile(project_with("vars: {on: true}\nflags: {x: '${var:on}'}\n"), "prod", Stage::merge);
+  REQUIRE(c->has_errors());
+  CHECK(c->result.diags.all().back().message == "'x' in 'flags' contains a reference; flags hold plain values");
+}

@@ -42,8 +42,9 @@ struct Diagnostic {
   Span span;
   std::string path;  // JSON pointer into the merged config, when there is one
   std::vector<Note> notes;
-  std::string hint;        // "did you mean …", how to fix
-  bool mask_span = false;  // the span holds a credential: renderers must not show it
+  std::string hint;         // "did you mean …", how to fix
+  bool mask_span = false;   // the span holds a credential: renderers must not show it
+  bool mask_value = false;  // the span is a key whose value may be a credential
 };
 
 // Where a stage reports. Collects in order; deduplication and attribution to environments

@@ -17,7 +17,7 @@ namespace gwctl {
 struct LoadLimits {
   std::size_t max_file_bytes = 16u << 20;  // 16 MiB
   std::uint32_t max_depth = 64;
-  std::uint64_t max_nodes = 1'000'000;  // after alias expansion
+  std::uint64_t max_nodes = 1'000'000;  // after alias expansion; every 64 bytes of text count as one more
 };
 
 struct ConfigTree {

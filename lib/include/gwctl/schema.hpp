@@ -42,6 +42,7 @@ struct SchemaNode {
   std::string names_pattern;                              // propertyNames pattern
   std::vector<std::vector<std::string>> one_of_required;  // oneOf made only of `required` branches
   std::string message;                                    // x-gwctl-message
+  bool holds_secret = false;  // a secret reference, or a list/mapping whose values are secret references
   std::string description;
 
   const SchemaNode* property(std::string_view name) const;
