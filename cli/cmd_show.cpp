@@ -34,7 +34,7 @@ int run_show(const GlobalOptions& global, const ShowArgs& args) {
   if (!text.empty()) fmt::print(stderr, "{}", text);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return failure;
   if (diags.has_errors()) return gate;
-  NodePtr shown = redact_secret_literals(r.merged, Schema::config());
+  NodePtr shown = redact_secret_literals(r.merged.root, Schema::config());
   std::string out = args.format == "json" ? show_json(*shown, project.sources, args.provenance).dump(2) + "\n"
                                           : show_yaml(*shown, project.sources, args.provenance);
   return write_output("", out) ? ok : failure;

@@ -87,10 +87,7 @@ Diagnostics relevant(const Project& project, const Diagnostics& loading, const V
   Diagnostics out;
   for (const auto& d : loading.all()) {
     std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
-    bool used = layer.empty() || layer == "base" || layer == "project" || layer == "env:" + variant.env ||
-                (layer.starts_with("flag:") &&
-                 std::find(variant.flags.begin(), variant.flags.end(), layer.substr(5)) != variant.flags.end());
-    if (used) out.report(d);
+    if (variant_uses(variant, layer)) out.report(d);
   }
   return out;
 }

@@ -119,10 +119,7 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     // A file's own problems arise wherever the file is used.
     std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
     for (const auto& v : result.variants) {
-      bool used =
-          layer.empty() || layer == "base" || layer == "project" || layer == "env:" + v.env ||
-          (layer.starts_with("flag:") && std::find(v.flags.begin(), v.flags.end(), layer.substr(5)) != v.flags.end());
-      if (used) folder.add(d, v.env, v.flags);
+      if (variant_uses(v, layer)) folder.add(d, v.env, v.flags);
     }
     if (result.variants.empty()) folder.add(d, "", {});
   }

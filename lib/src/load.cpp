@@ -593,21 +593,26 @@ ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLim
   return tree;
 }
 
+std::uint32_t read_source(const FileReader& reader, const std::string& path, const std::string& layer,
+                          SourceSet& sources, const LoadLimits& limits, Diagnostics& diags, bool& readable) {
+  auto text = reader.read(path, limits.max_file_bytes);
+  readable = text.ok();
+  if (readable) return sources.add(path, layer, std::move(*text));
+  std::uint32_t id = sources.add(path, layer, "");
+  const IoError& e = text.error();
+  diags.error(e.kind == IoError::Kind::too_large ? "GW105" : "GW113", e.message, Span{id, 1, 1, 0});
+  return id;
+}
+
 ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer, SourceSet& sources,
                      const LoadLimits& limits, Diagnostics& diags) {
-  auto text = reader.read(path, limits.max_file_bytes);
-  if (!text) {
-    std::uint32_t id = sources.add(path, layer, "");
-    const IoError& e = text.error();
-    std::string rule = e.kind == IoError::Kind::too_large ? "GW105" : "GW113";
-    diags.error(rule, e.kind == IoError::Kind::too_large ? e.message : e.message, Span{id, 1, 1, 0});
-    ConfigTree t;
-    t.file = id;
-    t.failed = true;
-    return t;
-  }
-  std::uint32_t id = sources.add(path, layer, std::move(*text));
-  return load_yaml(sources, id, limits, diags);
+  bool readable = false;
+  std::uint32_t id = read_source(reader, path, layer, sources, limits, diags, readable);
+  if (readable) return load_yaml(sources, id, limits, diags);
+  ConfigTree t;
+  t.file = id;
+  t.failed = true;
+  return t;
 }
 
 }  // namespace gwctl

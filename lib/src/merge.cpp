@@ -56,13 +56,7 @@ class Merger {
           if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
             continue;  // "$delete: false" keeps the item
           } else if (e.key == kDelete) {
-            diags_.report({Severity::error,
-                           "GW109",
-                           "'$delete' works only on an item of a named list (a mapping with 'name')",
-                           e.key_span,
-                           path,
-                           {},
-                           "to delete a key, set it to null: 'key: null'"});
+            delete_outside_list(e, path);
           } else if (e.key != kReplace) {
             unknown_directive(e, path);
           }
@@ -121,6 +115,16 @@ class Merger {
     return true;
   }
 
+  void delete_outside_list(const Entry& e, const std::string& path) {
+    diags_.report({Severity::error,
+                   "GW109",
+                   "'$delete' works only on an item of a named list (a mapping with 'name')",
+                   e.key_span,
+                   path,
+                   {},
+                   "to delete a key, set it to null: 'key: null'"});
+  }
+
   void unknown_directive(const Entry& e, const std::string& path) {
     Diagnostic d{
         Severity::error, "GW109", fmt::format("unknown merge directive '{}'", e.key), e.key_span, path, {}, {}};
@@ -168,13 +172,7 @@ class Merger {
         if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
           continue;  // "$delete: false" keeps the item
         } else if (e.key == kDelete) {
-          diags_.report({Severity::error,
-                         "GW109",
-                         "'$delete' works only on an item of a named list (a mapping with 'name')",
-                         e.key_span,
-                         path,
-                         {},
-                         "to delete a key, set it to null: 'key: null'"});
+          delete_outside_list(e, path);
         } else if (e.key != kReplace) {
           unknown_directive(e, path);
         }

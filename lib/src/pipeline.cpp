@@ -12,6 +12,15 @@
 
 namespace gwctl {
 
+bool variant_uses(const Variant& variant, std::string_view layer) {
+  if (layer.empty() || layer == "base" || layer == "project") return true;
+  if (layer.starts_with("env:")) return layer.substr(4) == variant.env;
+  if (layer.starts_with("flag:")) {
+    return std::find(variant.flags.begin(), variant.flags.end(), layer.substr(5)) != variant.flags.end();
+  }
+  return false;
+}
+
 namespace {
 NodePtr merge_layer(NodePtr acc, const Layer& layer, Diagnostics& diags) {
   for (const auto& tree : layer.trees) acc = merge_trees(acc, tree.root, diags);
@@ -86,7 +95,10 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   r.variant = variant;
   const std::string& env = variant.env;
   NodePtr merged = merge_env(env, r.diags);
+  r.merged.layers = {"base"};
+  if (project_.envs.count(env)) r.merged.layers.push_back("env:" + env);
   for (const auto& flag : r.variant.flags) {
+    r.merged.layers.push_back("flag:" + flag);
     const Layer& layer = project_.flags.at(flag);
     for (const auto& tree : layer.trees) {
       if (tree.root && tree.root->is_map()) {
@@ -99,7 +111,7 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
     merged = merge_layer(merged, layer, r.diags);
   }
   if (!merged) merged = make_null();
-  r.merged = interpolate(merged, r.diags);
+  r.merged.root = interpolate(merged, r.diags);
   if (stop_after == Stage::merge) return r;
 
   bool load_failed = false;
@@ -115,7 +127,7 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
       if ((d.rule == "GW110" || d.rule == "GW115") && !d.path.empty()) reported.insert(d.path);
     }
     Diagnostics checked;
-    validate(r.merged, Schema::config(), checked, &cache_);
+    validate(r.merged.root, Schema::config(), checked, &cache_);
     for (auto& d : checked.all()) {
       if (!reported.count(d.path)) r.diags.report(std::move(d));
     }

@@ -150,17 +150,11 @@ class ProjectLoader {
   void load_paths(Project& p, const std::vector<std::string>& paths, const std::string& layer_name, Layer& layer) {
     layer.name = layer_name;
     for (const auto& path : paths) {
-      auto text = reader_.read(path, options_.limits.max_file_bytes);
       Job job;
       job.layer = &layer;
-      if (!text) {
-        job.file = p.sources.add(path, layer_name, "");
-        const IoError& e = text.error();
-        job.diags.error(e.kind == IoError::Kind::too_large ? "GW105" : "GW113", e.message, Span{job.file, 1, 1, 0});
-        job.unreadable = true;
-      } else {
-        job.file = p.sources.add(path, layer_name, std::move(*text));
-      }
+      bool readable = false;
+      job.file = read_source(reader_, path, layer_name, p.sources, options_.limits, job.diags, readable);
+      job.unreadable = !readable;
       jobs_.push_back(std::move(job));
     }
   }

@@ -46,13 +46,13 @@ TEST_CASE("secret references on a source line are shown as written", "[report][s
 TEST_CASE("show masks a literal in a secret-bearing field and keeps references", "[show][secrets]") {
   auto c = compile(project_with("providers:\n  openai: {api_key: sk-proj-abcdefghijklmnopqrstuvwx}\n"), "prod",
                    Stage::merge);
-  NodePtr shown = redact_secret_literals(c->result.merged, Schema::config());
+  NodePtr shown = redact_secret_literals(c->result.merged.root, Schema::config());
   std::string yaml = show_yaml(*shown, c->project.sources, true);
   CHECK(yaml.find("sk-proj") == std::string::npos);
   CHECK(yaml.find("api_key: \"<redacted: not a secret reference>\"") != std::string::npos);
   auto ok = compile(project_with("gateway: {replicas: 1}\n"), "prod", Stage::merge);
   std::string plain =
-      show_yaml(*redact_secret_literals(ok->result.merged, Schema::config()), ok->project.sources, false);
+      show_yaml(*redact_secret_literals(ok->result.merged.root, Schema::config()), ok->project.sources, false);
   CHECK(plain.find("api_key: \"${secret:OPENAI_API_KEY}\"") != std::string::npos);
 }
 
@@ -75,7 +75,8 @@ TEST_CASE("a credential under a misspelt secret key is masked in messages and in
   std::string text = c->all_rendered();
   CHECK(text.find("did you mean 'api_key'") != std::string::npos);
   CHECK(text.find("sk-live") == std::string::npos);
-  std::string yaml = show_yaml(*redact_secret_literals(c->result.merged, Schema::config()), c->project.sources, false);
+  std::string yaml =
+      show_yaml(*redact_secret_literals(c->result.merged.root, Schema::config()), c->project.sources, false);
   CHECK(yaml.find("sk-live") == std::string::npos);
 }
 

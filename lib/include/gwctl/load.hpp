@@ -29,7 +29,13 @@ struct ConfigTree {
 // Parses text already registered as `file` in `sources`.
 ConfigTree load_yaml(const SourceSet& sources, std::uint32_t file, const LoadLimits& limits, Diagnostics& diags);
 
-// Reads `path` through `reader`, registers it in `sources` under `layer`, and parses it. An
+// Reads `path` through `reader` and registers it in `sources` under `layer`. A file that cannot
+// be read (too large: GW105; missing, not regular, outside the root: GW113) is registered empty
+// and `readable` is false.
+std::uint32_t read_source(const FileReader& reader, const std::string& path, const std::string& layer,
+                          SourceSet& sources, const LoadLimits& limits, Diagnostics& diags, bool& readable);
+
+// read_source, then load_yaml. An
 // unreadable file is reported as a GW105/GW113 diagnostic at the file.
 ConfigTree load_file(const FileReader& reader, const std::string& path, const std::string& layer, SourceSet& sources,
                      const LoadLimits& limits, Diagnostics& diags);

@@ -15,8 +15,10 @@
 namespace gwctl {
 
 struct MergedConfig {
-  NodePtr root;                     // a mapping (empty when no layer had content)
+  NodePtr root;                     // a mapping, or null when no layer had content
   std::vector<std::string> layers;  // names of the layers merged, in order
+  const Node* operator->() const { return root.get(); }
+  const Node& operator*() const { return *root; }
 };
 
 // Merges `overlay` on top of `base` (either may be null). Directives are applied and removed.

@@ -17,6 +17,7 @@
 #include "gwctl/artifact.hpp"
 #include "gwctl/config_tree.hpp"
 #include "gwctl/diagnostic.hpp"
+#include "gwctl/merge.hpp"
 #include "gwctl/normalize.hpp"
 #include "gwctl/project.hpp"
 #include "gwctl/validate.hpp"
@@ -39,10 +40,13 @@ struct Variant {
 
 struct PipelineResult {
   Variant variant;
-  NodePtr merged;           // merged and interpolated
+  MergedConfig merged;      // merged and interpolated
   nlohmann::json artifact;  // null unless emitted; its "config" is the GatewayModel
   Diagnostics diags;
 };
+
+// Whether a file of `layer` ("project", "base", "env:prod", "flag:x") goes into `variant`.
+bool variant_uses(const Variant& variant, std::string_view layer);
 
 class Pipeline {
  public:
