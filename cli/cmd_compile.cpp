@@ -1,6 +1,4 @@
 // gwctl compile: one environment's artifact, written atomically, never from a config with errors.
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -17,28 +15,16 @@ struct CompileArgs {
 };
 
 int run_compile(const GlobalOptions& global, const CompileArgs& args) {
-  auto loaded = load(global);
-  if (!loaded) return failure;
-  const Project& project = loaded->project;
-  if (!check_env(project, args.env)) return failure;
-  auto overrides = parse_flags(project, args.flags);
-  if (!overrides) return failure;
-
-  Pipeline pipeline(project);
-  PipelineResult r = pipeline.run(args.env, *overrides, Stage::emit);
-  Diagnostics diags = relevant(project, loaded->diags, r.variant);
-  diags.append(r.diags);
-  RenderOptions render{use_color(global, 2)};
-  std::string text = render_diagnostics(diags, project.sources, render);
-  if (!text.empty()) fmt::print(stderr, "{}", text);
-  bool unreadable = std::any_of(diags.all().begin(), diags.all().end(), unreadable_input);
-  if (diags.has_errors() || r.artifact.is_null()) {
-    fmt::print(stderr, "gwctl: no artifact written: {} error{} in environment '{}'\n", diags.error_count(),
-               diags.error_count() == 1 ? "" : "s", args.env);
-    return unreadable ? failure : gate;
+  VariantRun run = run_variant(global, args.env, args.flags, Stage::emit);
+  if (!run.ok || run.result.artifact.is_null()) {
+    if (run.exit == gate) {
+      std::size_t n = run.result.diags.error_count();
+      fmt::print(stderr, "gwctl: no artifact written: {} error{} in environment '{}'\n", n, n == 1 ? "" : "s",
+                 args.env);
+    }
+    return run.ok ? gate : run.exit;
   }
-  if (!write_output(args.output, canonical_json(r.artifact))) return failure;
-  return ok;
+  return write_output(args.output, canonical_json(run.result.artifact)) ? ok : failure;
 }
 
 }  // namespace

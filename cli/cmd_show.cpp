@@ -1,6 +1,4 @@
 // gwctl show: the effective merged config of one environment, optionally with provenance.
-#include <algorithm>
-
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -19,24 +17,12 @@ struct ShowArgs {
 };
 
 int run_show(const GlobalOptions& global, const ShowArgs& args) {
-  auto loaded = load(global);
-  if (!loaded) return failure;
-  const Project& project = loaded->project;
-  if (!check_env(project, args.env)) return failure;
-  auto overrides = parse_flags(project, args.flags);
-  if (!overrides) return failure;
-
-  Pipeline pipeline(project);
-  PipelineResult r = pipeline.run(args.env, *overrides, Stage::merge);
-  Diagnostics diags = relevant(project, loaded->diags, r.variant);
-  diags.append(r.diags);
-  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
-  if (!text.empty()) fmt::print(stderr, "{}", text);
-  if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return failure;
-  if (diags.has_errors()) return gate;
-  NodePtr shown = redact_secret_literals(r.merged.root, Schema::config());
-  std::string out = args.format == "json" ? show_json(*shown, project.sources, args.provenance).dump(2) + "\n"
-                                          : show_yaml(*shown, project.sources, args.provenance);
+  VariantRun run = run_variant(global, args.env, args.flags, Stage::merge);
+  if (!run.ok) return run.exit;
+  const SourceSet& sources = run.loaded->project.sources;
+  NodePtr shown = redact_secret_literals(run.result.merged.root, Schema::config());
+  std::string out = args.format == "json" ? show_json(*shown, sources, args.provenance).dump(2) + "\n"
+                                          : show_yaml(*shown, sources, args.provenance);
   return write_output("", out) ? ok : failure;
 }
 

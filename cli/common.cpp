@@ -83,13 +83,34 @@ std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, con
   return out;
 }
 
-Diagnostics relevant(const Project& project, const Diagnostics& loading, const Variant& variant) {
-  Diagnostics out;
-  for (const auto& d : loading.all()) {
-    std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
-    if (variant_uses(variant, layer)) out.report(d);
+VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
+                       Stage stage) {
+  VariantRun run;
+  run.loaded = load(global);
+  if (!run.loaded) return run;
+  const Project& project = run.loaded->project;
+  if (!check_env(project, env)) return run;
+  auto overrides = parse_flags(project, flags);
+  if (!overrides) return run;
+  Pipeline pipeline(project);
+  run.result = pipeline.run(env, *overrides, stage);
+  Diagnostics diags;
+  for (const auto& d : run.loaded->diags.all()) {
+    if (variant_uses(run.result.variant, d.span.valid() ? project.sources.file(d.span.file).layer : ""))
+      diags.report(d);
   }
-  return out;
+  diags.append(run.result.diags);
+  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
+  if (!text.empty()) fmt::print(stderr, "{}", text);
+  if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;
+  if (diags.has_errors()) {
+    run.exit = gate;
+    run.result.diags = std::move(diags);
+    return run;
+  }
+  run.ok = true;
+  run.exit = ok;
+  return run;
 }
 
 bool write_output(const std::string& path, const std::string& content) {

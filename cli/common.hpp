@@ -54,8 +54,17 @@ bool check_env(const Project& project, const std::string& env);
 // Parses "--flag NAME" / "--flag NAME=false" values; prints and returns nullopt on bad input.
 std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, const std::vector<std::string>& values);
 
-// The project-load diagnostics that concern a variant (its files), plus the variant's own.
-Diagnostics relevant(const Project& project, const Diagnostics& loading, const Variant& variant);
+// One environment through the pipeline for compile and show: load, check --env and --flag,
+// run to `stage`, print the diagnostics that concern the variant on stderr. `exit` is the code
+// to return when `ok` is false (2 for unusable input, 1 for errors).
+struct VariantRun {
+  std::optional<LoadedProject> loaded;
+  PipelineResult result;
+  bool ok = false;
+  int exit = failure;
+};
+VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
+                       Stage stage);
 
 // Writes to `path` atomically, or to stdout when path is empty or "-". Prints failures.
 bool write_output(const std::string& path, const std::string& content);

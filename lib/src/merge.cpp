@@ -52,16 +52,7 @@ class Merger {
       replace_flag(*over, path);  // validates its value
       n->entries.clear();
       for (const auto& e : over->entries) {
-        if (e.key.starts_with('$')) {
-          if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
-            continue;  // "$delete: false" keeps the item
-          } else if (e.key == kDelete) {
-            delete_outside_list(e, path);
-          } else if (e.key != kReplace) {
-            unknown_directive(e, path);
-          }
-          continue;
-        }
+        if (directive(e, path)) continue;
         if (e.value->kind == NodeKind::null) continue;
         auto mark = path.size();
         path += '/';
@@ -112,6 +103,18 @@ class Merger {
       const Node* name = item->get("name");
       if (!name || !name->is_scalar() || name->kind == NodeKind::null) return false;
     }
+    return true;
+  }
+
+  // Whether `e` is a directive (to skip when copying a mapping); misused ones are reported.
+  // "$delete: true" is handled by the named-list merge before a mapping gets here.
+  bool directive(const Entry& e, const std::string& path) {
+    if (!e.key.starts_with('$')) return false;
+    bool delete_false = e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean;
+    if (e.key == kDelete && !delete_false)
+      delete_outside_list(e, path);
+    else if (e.key != kDelete && e.key != kReplace)
+      unknown_directive(e, path);
     return true;
   }
 
@@ -168,16 +171,7 @@ class Merger {
     std::vector<bool> erased(n->entries.size(), false);
     bool any_erased = false;
     for (const auto& e : over.entries) {
-      if (e.key.starts_with('$')) {
-        if (e.key == kDelete && e.value->kind == NodeKind::boolean && !e.value->boolean) {
-          continue;  // "$delete: false" keeps the item
-        } else if (e.key == kDelete) {
-          delete_outside_list(e, path);
-        } else if (e.key != kReplace) {
-          unknown_directive(e, path);
-        }
-        continue;
-      }
+      if (directive(e, path)) continue;
       std::size_t at = find(e.key);
       auto mark = path.size();
       path += '/';
