@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -38,11 +39,38 @@ std::string artifact_digest(const json& artifact) {
   json covered = artifact;
   covered.erase("digest");
   covered.erase("signature");
-  return "sha256:" + sha256_hex(covered.dump());
+  return "sha256:" + sha256_hex(canonical_json(covered));
 }
 
+namespace {
+// canonical_json of an object, assembled from its members' texts (each dumped once, at the
+// nesting level of a member), so that the digest text and the file text share one dump of the
+// large `config`.
+std::string assemble(const std::map<std::string, std::string>& members) {
+  std::string out = "{\n";
+  bool first = true;
+  for (const auto& [key, text] : members) {
+    if (!first) out += ",\n";
+    first = false;
+    out += "  " + json(key).dump() + ": " + text;
+  }
+  return out + "\n}\n";
+}
+
+std::string member_text(const json& value) {
+  std::string text = value.dump(2, ' ', false, json::error_handler_t::strict);
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += "  ";
+  }
+  return out;
+}
+}  // namespace
+
 json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
-                   const SourceInfo& source) {
+                   const SourceInfo& source, std::string* text) {
   json files = json::array();
   for (const auto& f : source.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}});
   std::vector<std::string> sorted_flags = flags;
@@ -58,9 +86,17 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
       {"promoted_from", nullptr},
   };
   a["config"] = std::move(model.config);
+  std::map<std::string, std::string> members;
+  for (auto it = a.begin(); it != a.end(); ++it) members[it.key()] = member_text(it.value());
   // The digest covers the envelope as it stands now: everything but `digest` and `signature`.
-  a["digest"] = "sha256:" + sha256_hex(a.dump());
+  std::string digest = "sha256:" + sha256_hex(assemble(members));
+  a["digest"] = digest;
   a["signature"] = nullptr;
+  if (text) {
+    members["digest"] = json(digest).dump();
+    members["signature"] = "null";
+    *text = assemble(members);
+  }
   return a;
 }
 

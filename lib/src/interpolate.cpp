@@ -32,7 +32,7 @@ class Interpolator {
 
   // Aliases make one node appear in many places: each is rewritten once.
   NodePtr walk(const NodePtr& node, std::string& path) {
-    if (node->is_scalar() && !node->is_string()) return node;
+    if (!node->refs) return node;  // nothing to resolve below: shared as is
     auto memo = memo_.find(node.get());
     if (memo != memo_.end()) return memo->second;
     NodePtr out = rewrite(node, path);

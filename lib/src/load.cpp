@@ -216,6 +216,7 @@ class TreeBuilder final : public YAML::EventHandler {
     // Text counts toward the expansion budget too: a long string aliased many times is as
     // costly as many nodes.
     scalar->weight += value.size() / kBytesPerNode;
+    scalar->refs = value.find("${") != std::string::npos;
     finish(std::move(scalar), anchor);
   }
 
@@ -408,6 +409,7 @@ class TreeBuilder final : public YAML::EventHandler {
           if (frame.index.empty() ? node.entry(e.key) != nullptr : frame.index.count(e.key) > 0) continue;
           if (!frame.index.empty()) frame.index[e.key] = node.entries.size();
           node.directives |= e.key.starts_with('$') || e.value->kind == NodeKind::null || e.value->directives;
+          node.refs |= e.value->refs;
           node.entries.push_back(e);
           add_weight(node, e.value->weight);
         }
@@ -444,6 +446,7 @@ class TreeBuilder final : public YAML::EventHandler {
     if (parent.kind == NodeKind::sequence) {
       add_weight(parent, node->weight);
       parent.directives |= node->directives;
+      parent.refs |= node->refs;
       parent.items.push_back(std::move(node));
       return;
     }
@@ -485,6 +488,7 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     add_weight(parent, node->weight);
     parent.directives |= pending_key_.starts_with('$') || node->kind == NodeKind::null || node->directives;
+    parent.refs |= node->refs;
     if (!top.index.empty()) top.index[pending_key_] = parent.entries.size();
     parent.entries.push_back(Entry{std::move(pending_key_), pending_key_span_, std::move(node)});
     pending_key_.clear();

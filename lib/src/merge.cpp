@@ -1,5 +1,6 @@
 #include "gwctl/merge.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -204,6 +205,7 @@ class Merger {
       }
       n->entries = std::move(kept);
     }
+    n->refs = std::any_of(n->entries.begin(), n->entries.end(), [](const Entry& e) { return e.value->refs; });
     return n;
   }
 
@@ -253,6 +255,7 @@ class Merger {
       if (!erased[i]) kept.push_back(std::move(n->items[i]));
     }
     n->items = std::move(kept);
+    n->refs = std::any_of(n->items.begin(), n->items.end(), [](const NodePtr& i) { return i->refs; });
     return n;
   }
 

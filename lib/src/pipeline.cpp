@@ -134,7 +134,8 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   }
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;
 
-  r.artifact = make_artifact(normalize(*r.merged, Schema::config()), env, r.variant.flags, source_info(r.variant));
+  r.artifact = make_artifact(normalize(*r.merged, Schema::config()), env, r.variant.flags, source_info(r.variant),
+                             &r.artifact_text);
 
   return r;
 }

@@ -1,8 +1,10 @@
 #include "gwctl/validate.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -477,35 +479,71 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
   skeleton.walk(*root, schema.root(), path);
   skeleton.valijson_errors(schema.check_skeleton(skeleton_json(*root, collections)), *root, schema.root(), "");
 
-  // Each item of each collection, once per distinct node.
+  // Each item of each collection, once per distinct (node, name): cache hits are replayed,
+  // misses are checked in parallel (they are independent), then stored and replayed in order.
+  struct Task {
+    const std::string* collection;
+    NodePtr item;
+    const SchemaNode* schema;
+    std::string base;
+    ValidationCache::Impl::Key key;
+    std::vector<Diagnostic>* result = nullptr;
+  };
+  std::vector<Task> tasks;
   for (const auto& c : collections) {
     const Node* coll = root->get(c);
     const SchemaNode* cs = schema.root().property(c);
     if (!coll || !cs) continue;
     const SchemaNode* item_schema = coll->is_map() ? cs->additional : coll->is_seq() ? cs->items : nullptr;
     if (!item_schema) continue;
-    auto check = [&](const NodePtr& item, const std::string& base) {
-      ValidationCache::Impl::Key key{item.get(), item_schema, describe_path(*root, base)};
-      auto it = cache->impl->entries.find(key);
-      if (it == cache->impl->entries.end()) {
-        Diagnostics local;
-        UnitValidator v(*root, schema, local, nullptr);
-        std::string p = base;
-        v.walk(*item, *item_schema, p);
-        v.valijson_errors(schema.check_item(c, *item), *item, *item_schema, base);
-        for (auto& d : local.all()) d.path = d.path.substr(base.size());
-        it = cache->impl->entries.emplace(key, std::move(local.all())).first;
-      }
-      for (Diagnostic d : it->second) {
-        d.path = base + d.path;
-        diags.report(std::move(d));
-      }
-    };
     std::string cbase = "/" + pointer_escape(c);
+    auto add = [&](const NodePtr& item, std::string base) {
+      ValidationCache::Impl::Key key{item.get(), item_schema, describe_path(*root, base)};
+      tasks.push_back(Task{&c, item, item_schema, std::move(base), std::move(key)});
+    };
     if (coll->is_map()) {
-      for (const auto& e : coll->entries) check(e.value, cbase + "/" + pointer_escape(e.key));
+      for (const auto& e : coll->entries) add(e.value, cbase + "/" + pointer_escape(e.key));
     } else if (coll->is_seq()) {
-      for (std::size_t i = 0; i < coll->items.size(); ++i) check(coll->items[i], cbase + "/" + std::to_string(i));
+      for (std::size_t i = 0; i < coll->items.size(); ++i) add(coll->items[i], cbase + "/" + std::to_string(i));
+    }
+  }
+  std::vector<Task*> misses;
+  std::unordered_map<ValidationCache::Impl::Key, std::vector<Diagnostic>, ValidationCache::Impl::Hash> fresh;
+  for (auto& t : tasks) {
+    auto it = cache->impl->entries.find(t.key);
+    if (it != cache->impl->entries.end()) {
+      t.result = &it->second;
+    } else if (fresh.emplace(t.key, std::vector<Diagnostic>{}).second) {
+      misses.push_back(&t);
+    }
+  }
+  auto check = [&](Task& t, std::vector<Diagnostic>& out) {
+    Diagnostics local;
+    UnitValidator v(*root, schema, local, nullptr);
+    std::string p = t.base;
+    v.walk(*t.item, *t.schema, p);
+    v.valijson_errors(schema.check_item(*t.collection, *t.item), *t.item, *t.schema, t.base);
+    for (auto& d : local.all()) d.path = d.path.substr(t.base.size());  // relative to the item
+    out = std::move(local.all());
+  };
+  std::vector<std::vector<Diagnostic>> results(misses.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t k = next++; k < misses.size(); k = next++) check(*misses[k], results[k]);
+  };
+  unsigned threads = misses.size() < 512 ? 1u : std::max(1u, std::min(4u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (std::size_t k = 0; k < misses.size(); ++k) {
+    cache->impl->entries.emplace(misses[k]->key, std::move(results[k]));
+  }
+  for (auto& t : tasks) {
+    const auto& cached = t.result ? *t.result : cache->impl->entries.at(t.key);
+    for (Diagnostic d : cached) {
+      d.path = t.base + d.path;
+      diags.report(std::move(d));
     }
   }
 }

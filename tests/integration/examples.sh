@@ -42,9 +42,9 @@ if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
     problems.append(f"digest {digest!r} is not sha256: + 64 lowercase hex")
 else:
     covered = {k: v for k, v in a.items() if k not in ("digest", "signature")}
-    compact = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if "sha256:" + hashlib.sha256(compact.encode()).hexdigest() != digest:
-        problems.append("digest does not match the SHA-256 of the compact canonical JSON of the artifact without digest and signature")
+    covered_text = json.dumps(covered, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    if "sha256:" + hashlib.sha256(covered_text.encode()).hexdigest() != digest:
+        problems.append("digest does not match the SHA-256 of the canonical JSON of the artifact without digest and signature")
 
 # Canonical form: sorted keys, 2-space indent, trailing newline.
 canonical = json.dumps(a, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -135,3 +135,9 @@ TEST_CASE("a CRLF checkout of the same files gives the same digest", "[artifact]
   }
   CHECK(compile(lf, "prod")->result.artifact["digest"] == compile(crlf, "prod")->result.artifact["digest"]);
 }
+
+TEST_CASE("the artifact text is the canonical JSON of the artifact and its digest verifies", "[artifact]") {
+  auto c = compile(project_with("gateway: {replicas: 2}\n"), "prod");
+  CHECK(c->result.artifact_text == canonical_json(c->result.artifact));
+  CHECK(artifact_digest(json::parse(c->result.artifact_text)) == c->result.artifact["digest"]);
+}

@@ -26,11 +26,12 @@ struct SourceInfo {
   std::vector<File> files;  // every file that contributed, sorted by path
 };
 
-// The envelope with `digest` computed; `promoted_from` and `signature` are null.
+// The envelope with `digest` computed; `promoted_from` and `signature` are null. `text`, when
+// given, receives its canonical_json, built without a second serialization of the config.
 nlohmann::json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
-                             const SourceInfo& source);
+                             const SourceInfo& source, std::string* text = nullptr);
 
-// "sha256:<hex>" over the compact canonical form of everything but `digest` and `signature`.
+// "sha256:<hex>" over canonical_json of the envelope without `digest` and `signature`.
 std::string artifact_digest(const nlohmann::json& artifact);
 
 // Canonical text: sorted keys, two-space indent, shortest round-trip numbers, final newline.

@@ -43,6 +43,7 @@ struct Node {
   NodePtr replaced;            // the value of an earlier layer this one replaced
   std::uint64_t weight = 1;    // nodes in the fully expanded subtree (aliases counted again)
   bool directives = false;     // the subtree holds merge directives: '$' keys or null values
+  bool refs = false;           // the subtree holds "${" text: interpolation looks only here
 
   bool is_scalar() const { return kind < NodeKind::sequence; }
   bool is_map() const { return kind == NodeKind::mapping; }

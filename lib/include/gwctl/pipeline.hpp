@@ -40,8 +40,9 @@ struct Variant {
 
 struct PipelineResult {
   Variant variant;
-  MergedConfig merged;      // merged and interpolated
-  nlohmann::json artifact;  // null unless emitted; its "config" is the GatewayModel
+  MergedConfig merged;        // merged and interpolated
+  nlohmann::json artifact;    // null unless emitted; its "config" is the GatewayModel
+  std::string artifact_text;  // canonical_json(artifact), when emitted
   Diagnostics diags;
 };
 
