@@ -24,7 +24,7 @@ int run_compile(const GlobalOptions& global, const CompileArgs& args) {
     }
     return run.ok ? gate : run.exit;
   }
-  return write_output(args.output, run.result.artifact_text) ? ok : failure;
+  exit_now(write_output(args.output, run.result.artifact_text) ? ok : failure);
 }
 
 }  // namespace

@@ -42,14 +42,14 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   if (!write_output(args.output, text)) return failure;
 
   for (const auto& f : result.findings) {
-    if (unreadable_input(f.diag)) return failure;
+    if (unreadable_input(f.diag)) exit_now(failure);
   }
-  if (args.fail_on == "never") return ok;
+  if (args.fail_on == "never") exit_now(ok);
   Severity threshold = *parse_severity(args.fail_on);
   for (const auto& f : result.findings) {
-    if (f.diag.severity >= threshold) return gate;
+    if (f.diag.severity >= threshold) exit_now(gate);
   }
-  return ok;
+  exit_now(ok);
 }
 
 }  // namespace

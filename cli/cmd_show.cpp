@@ -23,7 +23,7 @@ int run_show(const GlobalOptions& global, const ShowArgs& args) {
   NodePtr shown = redact_secret_literals(run.result.merged.root, Schema::config());
   std::string out = args.format == "json" ? show_json(*shown, sources, args.provenance).dump(2) + "\n"
                                           : show_yaml(*shown, sources, args.provenance);
-  return write_output("", out) ? ok : failure;
+  exit_now(write_output("", out) ? ok : failure);
 }
 
 }  // namespace

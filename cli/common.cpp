@@ -16,6 +16,12 @@ void error(const std::string& message) {
   fmt::print(stderr, "gwctl: error: {}\n", message);
 }
 
+void exit_now(int code) {
+  bool flushed = std::fflush(stdout) == 0 && !std::ferror(stdout);
+  std::fflush(stderr);
+  std::_Exit(flushed ? code : failure);
+}
+
 bool unreadable_input(const Diagnostic& d) {
   return d.severity == Severity::error && d.rule == "GW113";
 }
