@@ -137,6 +137,12 @@ Expected<bool> write_file_atomic(const std::string& path, std::string_view conte
     ::unlink(tmpl.c_str());
     return IoError{IoError::Kind::io, fmt::format("cannot rename into '{}': {}", path, std::strerror(err))};
   }
+  // Make the rename itself durable: sync the folder that now names the new file.
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
   return true;
 }
 

@@ -171,7 +171,13 @@ class ProjectLoader {
           job.tree.failed = true;
           continue;
         }
-        job.tree = load_yaml(p.sources, job.file, options_.limits, job.diags);
+        try {
+          job.tree = load_yaml(p.sources, job.file, options_.limits, job.diags);
+        } catch (const std::exception& e) {  // e.g. bad_alloc: never let it end the process
+          job.diags.error("GW105", fmt::format("could not load the file: {}", e.what()), Span{job.file, 1, 1, 0});
+          job.tree.file = job.file;
+          job.tree.failed = true;
+        }
       }
     };
     std::size_t threads =
