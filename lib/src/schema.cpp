@@ -15,6 +15,7 @@
 #include <valijson/validation_results.hpp>
 #include <valijson/validator.hpp>
 
+#include "gwctl/config_tree.hpp"
 #include "node_adapter.hpp"
 
 namespace gwctl {
@@ -74,15 +75,7 @@ std::string context_to_pointer(const std::vector<std::string>& context) {
   for (std::size_t i = 1; i < context.size(); ++i) {  // [0] is "<root>"
     const std::string& c = context[i];
     std::string token = c.size() >= 2 && c.front() == '[' && c.back() == ']' ? c.substr(1, c.size() - 2) : c;
-    out += '/';
-    for (char ch : token) {
-      if (ch == '~')
-        out += "~0";
-      else if (ch == '/')
-        out += "~1";
-      else
-        out += ch;
-    }
+    out = pointer_append(out, token);
   }
   return out;
 }
