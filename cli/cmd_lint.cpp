@@ -32,8 +32,18 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   LintResult result = lint(project, loaded->diags, options);
 
   std::string text;
+  // Location-less findings (a missing layer folder…) are placed at the project file.
+  const std::string fallback = "gwctl.yaml";
   if (args.format == "json") {
     text = render_findings_json(result, project.sources).dump(2) + "\n";
+  } else if (args.format == "sarif") {
+    text = render_findings_sarif(result, project.sources, fallback).dump(2) + "\n";
+  } else if (args.format == "junit") {
+    text = render_findings_junit(result, project.sources, fallback);
+  } else if (args.format == "github") {
+    text = render_findings_github(result, project.sources);
+  } else if (args.format == "gitlab") {
+    text = render_findings_gitlab(result, project.sources, fallback).dump(2) + "\n";
   } else {
     bool to_terminal = args.output.empty() || args.output == "-";
     RenderOptions render{to_terminal && use_color(global, 1)};
@@ -60,7 +70,8 @@ Command register_lint(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--env", args->envs, "Only this environment (repeatable)")->type_name("ENV");
   sub->add_option("--flag", args->flags, "Turn a flag on (NAME) or off (NAME=false) everywhere (repeatable)")
       ->type_name("FLAG");
-  sub->add_option("--format", args->format, "Output format: text or json")->check(CLI::IsMember({"text", "json"}));
+  sub->add_option("--format", args->format, "Output format: text, json, sarif, junit, github or gitlab")
+      ->check(CLI::IsMember({"text", "json", "sarif", "junit", "github", "gitlab"}));
   sub->add_option("-o,--output", args->output, "Write the report to FILE (atomically) instead of stdout")
       ->type_name("FILE");
   sub->add_option("--fail-on", args->fail_on, "Lowest severity that fails the run: error, warning, info or never")

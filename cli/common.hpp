@@ -37,6 +37,7 @@ Command register_compile(CLI::App& app, const GlobalOptions& global);
 Command register_show(CLI::App& app, const GlobalOptions& global);
 Command register_schema(CLI::App& app, const GlobalOptions& global);
 Command register_init(CLI::App& app, const GlobalOptions& global);
+Command register_explain(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 

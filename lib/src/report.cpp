@@ -1,8 +1,12 @@
 #include "gwctl/report.hpp"
 
+#include "gwctl/rules.hpp"
 #include "gwctl/secrets.hpp"
+#include "gwctl/version.hpp"
 
+#include <algorithm>
 #include <cctype>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -50,6 +54,10 @@ std::string location(const Span& span, const SourceSet& sources) {
 }
 
 // Bytes that would garble a terminal (control characters, invalid UTF-8) become '?'.
+std::string printable(std::string_view line);
+std::string printable_text(std::string_view line) {
+  return printable(line);
+}
 std::string printable(std::string_view line) {
   std::string out;
   out.reserve(line.size());
@@ -236,6 +244,201 @@ nlohmann::json render_findings_json(const LintResult& result, const SourceSet& s
   return {{"format_version", 1},
           {"findings", findings},
           {"summary", {{"errors", t.errors}, {"warnings", t.warnings}, {"infos", t.infos}, {"checked", variants}}}};
+}
+
+namespace {
+
+struct Place {
+  std::string file;
+  std::uint32_t line = 1, column = 1;
+};
+
+Place place_of(const Diagnostic& d, const SourceSet& sources, const std::string& fallback) {
+  if (!d.span.valid()) return {fallback, 1, 1};
+  return {sources.file(d.span.file).path, std::max(1u, d.span.line), std::max(1u, d.span.column)};
+}
+
+// The message a machine report carries: the text report's words, cleaned, with the hint.
+std::string full_message(const Diagnostic& d) {
+  std::string m = clean(d.message);
+  if (!d.hint.empty()) m += " (" + clean(d.hint) + ")";
+  return m;
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  for (char c : printable_text(s)) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+// Workflow command escaping: data escapes %, CR, LF; properties also ':' and ','.
+std::string gh_escape(std::string_view s, bool property) {
+  std::string out;
+  for (char c : s) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else if (property && c == ':')
+      out += "%3A";
+    else if (property && c == ',')
+      out += "%2C";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json render_findings_sarif(const LintResult& result, const SourceSet& sources,
+                                     const std::string& fallback_file) {
+  using json = nlohmann::json;
+  std::vector<std::string> ids;
+  for (const auto& f : result.findings) {
+    if (std::find(ids.begin(), ids.end(), f.diag.rule) == ids.end()) ids.push_back(f.diag.rule);
+  }
+  std::sort(ids.begin(), ids.end());
+  auto level = [](Severity s) { return s == Severity::error ? "error" : s == Severity::warning ? "warning" : "note"; };
+  json rules = json::array();
+  for (const auto& id : ids) {
+    json rule = {{"id", id}};
+    if (const RuleDoc* doc = find_rule_doc(id)) {
+      rule["name"] = doc->title;
+      rule["shortDescription"] = {{"text", doc->title}};
+      rule["fullDescription"] = {{"text", doc->rationale}};
+      rule["help"] = {{"text", doc->fix}};
+      rule["defaultConfiguration"] = {{"level", doc->severity == "info" ? "note" : doc->severity}};
+      rule["properties"] = {{"category", doc->category}};
+    }
+    rules.push_back(rule);
+  }
+  json results = json::array();
+  for (const auto& f : result.findings) {
+    Place at = place_of(f.diag, sources, fallback_file);
+    json related = json::array();
+    for (std::size_t i = 0; i < f.diag.notes.size(); ++i) {
+      const Note& n = f.diag.notes[i];
+      if (!n.span.valid()) continue;
+      related.push_back(
+          {{"id", static_cast<int>(i)},
+           {"message", {{"text", clean(n.message)}}},
+           {"physicalLocation",
+            {{"artifactLocation", {{"uri", sources.file(n.span.file).path}}},
+             {"region", {{"startLine", std::max(1u, n.span.line)}, {"startColumn", std::max(1u, n.span.column)}}}}}});
+    }
+    json r = {
+        {"ruleId", f.diag.rule},
+        {"ruleIndex", std::find(ids.begin(), ids.end(), f.diag.rule) - ids.begin()},
+        {"level", level(f.diag.severity)},
+        {"message", {{"text", full_message(f.diag)}}},
+        {"locations", json::array({{{"physicalLocation",
+                                     {{"artifactLocation", {{"uri", at.file}}},
+                                      {"region", {{"startLine", at.line}, {"startColumn", at.column}}}}}}})},
+        {"partialFingerprints", {{"gwctl/v1", f.fingerprint}}},
+        {"properties", {{"environments", f.envs}, {"flags", f.flags}, {"path", f.diag.path}}},
+    };
+    if (!related.empty()) r["relatedLocations"] = related;
+    results.push_back(r);
+  }
+  return {
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs",
+       json::array({{{"tool", {{"driver", {{"name", "gwctl"}, {"version", std::string(version())}, {"rules", rules}}}}},
+                     {"results", results}}})}};
+}
+
+std::string render_findings_junit(const LintResult& result, const SourceSet& sources,
+                                  const std::string& fallback_file) {
+  std::map<std::string, std::vector<const Finding*>> by_file;
+  for (const auto& f : result.findings) by_file[place_of(f.diag, sources, fallback_file).file].push_back(&f);
+  std::size_t total = result.findings.size();
+  std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out += fmt::format("<testsuites name=\"gwctl lint\" tests=\"{}\" failures=\"{}\">\n", std::max<std::size_t>(total, 1),
+                     total);
+  if (result.findings.empty()) {
+    out +=
+        "  <testsuite name=\"gwctl lint\" tests=\"1\" failures=\"0\">\n"
+        "    <testcase classname=\"gwctl\" name=\"no findings\"/>\n  </testsuite>\n";
+  }
+  for (const auto& [file, findings] : by_file) {
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(file), findings.size(),
+                       findings.size());
+    for (const Finding* f : findings) {
+      Place at = place_of(f->diag, sources, fallback_file);
+      std::string name = fmt::format("{} {}:{}:{}", f->diag.rule, at.file, at.line, at.column);
+      std::string body =
+          fmt::format("{}:{}:{}: {}[{}]: {}\nin: {}", at.file, at.line, at.column, to_string(f->diag.severity),
+                      f->diag.rule, full_message(f->diag), fmt::join(f->envs, ", "));
+      out += fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", xml_escape(file), xml_escape(name));
+      out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", xml_escape(clean(f->diag.message)),
+                         xml_escape(std::string(to_string(f->diag.severity))), xml_escape(body));
+      out += "    </testcase>\n";
+    }
+    out += "  </testsuite>\n";
+  }
+  out += "</testsuites>\n";
+  return out;
+}
+
+std::string render_findings_github(const LintResult& result, const SourceSet& sources) {
+  std::string out;
+  for (const auto& f : result.findings) {
+    const char* kind = f.diag.severity == Severity::error     ? "error"
+                       : f.diag.severity == Severity::warning ? "warning"
+                                                              : "notice";
+    std::string title = f.diag.rule;
+    if (const RuleDoc* doc = find_rule_doc(f.diag.rule)) title += " " + doc->title;
+    if (f.diag.span.valid()) {
+      Place at = place_of(f.diag, sources, "");
+      out += fmt::format("::{} file={},line={},col={},title={}::{}\n", kind, gh_escape(at.file, true), at.line,
+                         at.column, gh_escape(title, true), gh_escape(full_message(f.diag), false));
+    } else {
+      out += fmt::format("::{} title={}::{}\n", kind, gh_escape(title, true), gh_escape(full_message(f.diag), false));
+    }
+  }
+  return out;
+}
+
+nlohmann::json render_findings_gitlab(const LintResult& result, const SourceSet& sources,
+                                      const std::string& fallback_file) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& f : result.findings) {
+    Place at = place_of(f.diag, sources, fallback_file);
+    const char* severity = f.diag.severity == Severity::error     ? "critical"
+                           : f.diag.severity == Severity::warning ? "major"
+                                                                  : "info";
+    out.push_back({{"description", fmt::format("{}: {}", f.diag.rule, full_message(f.diag))},
+                   {"check_name", f.diag.rule},
+                   {"fingerprint", f.fingerprint},
+                   {"severity", severity},
+                   {"categories", {std::string(rule_category(f.diag.rule))}},
+                   {"location", {{"path", at.file}, {"lines", {{"begin", at.line}}}}}});
+  }
+  return out;
 }
 
 }  // namespace gwctl

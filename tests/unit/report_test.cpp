@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "gwctl/schema.hpp"
 #include "gwctl/show.hpp"
 #include "helpers.hpp"
@@ -85,4 +88,60 @@ TEST_CASE("control characters in user text cannot break out of a diagnostic line
   std::string text = c->all_rendered();
   CHECK(text.find("\n::error") == std::string::npos);
   CHECK(text.find('\x1b') == std::string::npos);
+}
+
+namespace {
+LintResult lint_broken(std::unique_ptr<Project>& keep) {
+  DiskReader reader(std::filesystem::path(GWCTL_SOURCE_DIR) / "examples/broken");
+  Diagnostics load_diags;
+  auto p = load_project(reader, {}, load_diags);
+  keep = std::make_unique<Project>(std::move(*p));
+  return lint(*keep, load_diags, {});
+}
+}  // namespace
+
+TEST_CASE("SARIF output validates against the SARIF 2.1.0 schema and carries a region and rule help",
+          "[report][sarif]") {
+  std::unique_ptr<Project> project;
+  LintResult r = lint_broken(project);
+  REQUIRE(r.findings.size() == 1);
+  nlohmann::json sarif = render_findings_sarif(r, project->sources, "gwctl.yaml");
+  std::ifstream in(std::filesystem::path(GWCTL_SOURCE_DIR) / "tests/data/sarif-schema-2.1.0.json");
+  std::string schema_text{std::istreambuf_iterator<char>(in), {}};
+  Schema sarif_schema(schema_text);
+  CHECK(sarif_schema.check(sarif).empty());
+  const auto& result = sarif["runs"][0]["results"][0];
+  CHECK(result["ruleId"] == "GW102");
+  CHECK(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "envs/prod.yaml");
+  CHECK(result["locations"][0]["physicalLocation"]["region"]["startLine"] == 22);
+  CHECK(sarif["runs"][0]["tool"]["driver"]["rules"][0]["help"]["text"].get<std::string>().find("Rename") == 0);
+}
+
+TEST_CASE("GitHub workflow commands escape message data and properties", "[report][github]") {
+  std::unique_ptr<Project> project;
+  LintResult r = lint_broken(project);
+  CHECK(render_findings_github(r, project->sources) ==
+        "::error file=envs/prod.yaml,line=22,col=7,title=GW102 unknown key::unknown key 'retires' in "
+        "routes[chat].resilience; did you mean 'retries'?\n");
+}
+
+TEST_CASE("GitLab Code Quality entries carry a stable fingerprint, severity and location", "[report][gitlab]") {
+  std::unique_ptr<Project> project;
+  LintResult r = lint_broken(project);
+  nlohmann::json cq = render_findings_gitlab(r, project->sources, "gwctl.yaml");
+  REQUIRE(cq.size() == 1);
+  CHECK(cq[0]["severity"] == "critical");
+  CHECK(cq[0]["check_name"] == "GW102");
+  CHECK(cq[0]["location"]["path"] == "envs/prod.yaml");
+  CHECK(cq[0]["location"]["lines"]["begin"] == 22);
+  CHECK(cq[0]["fingerprint"] == r.findings[0].fingerprint);
+}
+
+TEST_CASE("JUnit output has a failing testcase per finding, grouped by file, with XML escaped", "[report][junit]") {
+  std::unique_ptr<Project> project;
+  LintResult r = lint_broken(project);
+  std::string xml = render_findings_junit(r, project->sources, "gwctl.yaml");
+  CHECK(xml.find("<testsuite name=\"envs/prod.yaml\" tests=\"1\" failures=\"1\">") != std::string::npos);
+  CHECK(xml.find("unknown key &apos;retires&apos;") != std::string::npos);
+  CHECK(xml.find("<failure message=") != std::string::npos);
 }
