@@ -1,4 +1,6 @@
 // gwctl lint: every environment, and every flag overlay on top of every environment.
+#include <ctime>
+
 #include <fmt/format.h>
 
 #include "common.hpp"
@@ -7,6 +9,16 @@
 namespace gwctl::cli {
 
 namespace {
+
+// The one place lint reads the clock: suppressions' `until=` dates.
+std::string today_utc() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
 
 struct LintArgs {
   std::vector<std::string> envs;
@@ -29,6 +41,7 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   LintOptions options;
   options.envs = args.envs;
   options.overrides = *overrides;
+  options.today = today_utc();
   LintResult result = lint(project, loaded->diags, options);
 
   std::string text;

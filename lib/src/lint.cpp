@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -88,6 +89,121 @@ class Folder {
   std::vector<Finding> findings_;
 };
 
+// `# gwctl:ignore GW405[,GW406] reason="…" [until=YYYY-MM-DD]` on a finding's line or on the
+// line above silences it. A suppression without a reason, malformed, or past its date is a
+// GW116 finding itself, and silences nothing.
+struct Suppression {
+  std::vector<std::string> rules;
+  std::string reason;
+  std::string until;
+  std::string problem;  // why it is not valid, or empty
+};
+
+std::optional<Suppression> parse_suppression(std::string_view line) {
+  auto at = line.find("gwctl:ignore");
+  if (at == std::string_view::npos) return std::nullopt;
+  auto hash = line.rfind('#', at);
+  if (hash == std::string_view::npos) return std::nullopt;
+  Suppression s;
+  std::string_view rest = line.substr(at + 12);
+  auto skip = [&] {
+    while (!rest.empty() && (rest.front() == ' ' || rest.front() == '\t')) rest.remove_prefix(1);
+  };
+  skip();
+  std::size_t end = rest.find_first_of(" \t");
+  std::string ids(rest.substr(0, end));
+  rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+  for (std::size_t p = 0; p <= ids.size();) {
+    std::size_t comma = ids.find(',', p);
+    std::string id = ids.substr(p, comma == std::string::npos ? std::string::npos : comma - p);
+    if (!id.empty()) s.rules.push_back(id);
+    if (comma == std::string::npos) break;
+    p = comma + 1;
+  }
+  bool ids_ok = !s.rules.empty();
+  for (const auto& id : s.rules) {
+    ids_ok =
+        ids_ok && id.size() == 5 && id.starts_with("GW") && id.find_first_not_of("0123456789", 2) == std::string::npos;
+  }
+  if (!ids_ok) s.problem = "a suppression must name rule ids, like '# gwctl:ignore GW405 reason=\"...\"'";
+  for (skip(); !rest.empty(); skip()) {
+    if (rest.starts_with("reason=\"")) {
+      auto close = rest.find('"', 8);
+      if (close == std::string_view::npos) {
+        s.problem = "the reason is not closed with '\"'";
+        break;
+      }
+      s.reason = std::string(rest.substr(8, close - 8));
+      rest.remove_prefix(close + 1);
+    } else if (rest.starts_with("until=")) {
+      std::size_t e = rest.find_first_of(" \t");
+      s.until = std::string(rest.substr(6, e == std::string_view::npos ? std::string_view::npos : e - 6));
+      rest = e == std::string_view::npos ? std::string_view{} : rest.substr(e);
+      bool date =
+          s.until.size() == 10 && s.until[4] == '-' && s.until[7] == '-' &&
+          std::all_of(s.until.begin(), s.until.end(), [](char c) { return (c >= '0' && c <= '9') || c == '-'; });
+      if (!date && s.problem.empty()) s.problem = fmt::format("'until={}' is not a date like 2027-01-31", s.until);
+    } else {
+      break;  // free text after the fields is allowed
+    }
+  }
+  if (s.problem.empty() && s.reason.empty()) s.problem = "a suppression needs a reason: reason=\"why this is fine\"";
+  return s;
+}
+
+std::vector<Finding> apply_suppressions(const Project& project, std::vector<Finding> findings, const std::string& today,
+                                        std::size_t& suppressed) {
+  std::vector<Finding> kept;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, bool> reported;  // bad suppressions, once each
+  std::vector<Finding> problems;
+  for (auto& f : findings) {
+    bool silenced = false;
+    const Span& span = f.diag.span;
+    if (span.valid() && span.line > 0 && f.diag.rule != "GW116") {
+      const SourceFile& file = project.sources.file(span.file);
+      for (std::uint32_t line : {span.line, span.line - 1}) {
+        if (line == 0) continue;
+        auto s = parse_suppression(file.line(line));
+        if (!s) continue;
+        std::string problem = s->problem;
+        if (problem.empty() && !s->until.empty() && !today.empty() && s->until < today) {
+          problem = fmt::format("this suppression expired on {}", s->until);
+        }
+        if (!problem.empty()) {
+          if (!reported[{span.file, line}]) {
+            reported[{span.file, line}] = true;
+            Finding p;
+            std::string_view text = file.line(line);
+            auto col = static_cast<std::uint32_t>(text.find('#') + 1);
+            p.diag = Diagnostic{Severity::error, "GW116", problem, Span{span.file, line, col, 0}, {}, {}, {}};
+            p.diag.notes.push_back({"it would silence this finding", span});
+            p.envs = f.envs;
+            p.layer = f.layer;
+            p.fingerprint = sha256_hex(fmt::format("GW116\n{}\n{}", file.path, text)).substr(0, 32);
+            problems.push_back(std::move(p));
+          }
+          continue;
+        }
+        if (std::find(s->rules.begin(), s->rules.end(), f.diag.rule) != s->rules.end()) silenced = true;
+      }
+    }
+    if (silenced) {
+      ++suppressed;
+    } else {
+      kept.push_back(std::move(f));
+    }
+  }
+  for (auto& p : problems) kept.push_back(std::move(p));
+  std::stable_sort(kept.begin(), kept.end(), [&](const Finding& a, const Finding& b) {
+    auto path = [&](const Finding& f) {
+      return f.diag.span.valid() ? project.sources.file(f.diag.span.file).path : std::string();
+    };
+    return std::make_tuple(path(a), a.diag.span.line, a.diag.span.column, a.diag.rule) <
+           std::make_tuple(path(b), b.diag.span.line, b.diag.span.column, b.diag.rule);
+  });
+  return kept;
+}
+
 }  // namespace
 
 LintResult lint(const Project& project, const Diagnostics& project_diags, const LintOptions& options) {
@@ -130,7 +246,7 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     for (const auto& d : flag_diags.all()) folder.add(d, v.env, v.flags);
     for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags);
   }
-  result.findings = folder.take();
+  result.findings = apply_suppressions(project, folder.take(), options.today, result.suppressed);
   return result;
 }
 

@@ -203,6 +203,8 @@ std::string render_findings_text(const LintResult& result, const SourceSet& sour
   out += fmt::format("{}, {}, {} ({} checked in {})\n", plural(t.errors, "error"), plural(t.warnings, "warning"),
                      plural(t.infos, "info"), plural(result.variants.size(), "configuration"),
                      plural(env_count, "environment"));
+  if (result.suppressed > 0)
+    out += fmt::format("{} suppressed by gwctl:ignore\n", plural(result.suppressed, "finding"));
   return out;
 }
 
@@ -243,7 +245,12 @@ nlohmann::json render_findings_json(const LintResult& result, const SourceSet& s
   for (const auto& v : result.variants) variants.push_back({{"env", v.env}, {"flags", v.flags}});
   return {{"format_version", 1},
           {"findings", findings},
-          {"summary", {{"errors", t.errors}, {"warnings", t.warnings}, {"infos", t.infos}, {"checked", variants}}}};
+          {"summary",
+           {{"errors", t.errors},
+            {"warnings", t.warnings},
+            {"infos", t.infos},
+            {"suppressed", result.suppressed},
+            {"checked", variants}}}};
 }
 
 namespace {

@@ -163,3 +163,49 @@ TEST_CASE("a secret reference outside a secret-bearing field is GW115", "[valida
   CHECK(c->result.diags.all()[0].message ==
         "'routes[chat].match.headers.x-team' is not a secret-bearing field; a secret reference is not resolved here");
 }
+
+namespace {
+LintResult lint_files(const std::map<std::string, std::string>& files, std::unique_ptr<Project>& keep,
+                      const std::string& today = "2026-11-22") {
+  MemoryReader reader = reader_of(files);
+  Diagnostics load_diags;
+  auto p = load_project(reader, {}, load_diags);
+  keep = std::make_unique<Project>(std::move(*p));
+  LintOptions options;
+  options.today = today;
+  return lint(*keep, load_diags, options);
+}
+}  // namespace
+
+TEST_CASE("a suppression with a reason on the line or the line above silences the finding", "[lint][suppress]") {
+  std::unique_ptr<Project> p;
+  auto same = lint_files(project_with("gateway:\n  replicas: lots  # gwctl:ignore GW104 reason=\"load test\"\n"), p);
+  CHECK(same.findings.empty());
+  CHECK(same.suppressed == 1);
+  auto above = lint_files(
+      project_with("gateway:\n  # gwctl:ignore GW104 reason=\"load test\" until=2027-01-01\n  replicas: lots\n"), p);
+  CHECK(above.findings.empty());
+}
+
+TEST_CASE("a suppression for another rule silences nothing", "[lint][suppress]") {
+  std::unique_ptr<Project> p;
+  auto r = lint_files(project_with("gateway:\n  replicas: lots  # gwctl:ignore GW405 reason=\"x\"\n"), p);
+  REQUIRE(r.findings.size() == 1);
+  CHECK(r.findings[0].diag.rule == "GW104");
+}
+
+TEST_CASE("a suppression without a reason or past its date is GW116 and silences nothing", "[lint][suppress]") {
+  std::unique_ptr<Project> p;
+  auto bare = lint_files(project_with("gateway:\n  replicas: lots  # gwctl:ignore GW104\n"), p);
+  REQUIRE(bare.findings.size() == 2);
+  CHECK(bare.findings[0].diag.rule == "GW104");
+  CHECK(bare.findings[1].diag.rule == "GW116");
+  CHECK(bare.findings[1].diag.message == "a suppression needs a reason: reason=\"why this is fine\"");
+  auto expired =
+      lint_files(project_with("gateway:\n  replicas: lots  # gwctl:ignore GW104 reason=\"x\" until=2026-01-01\n"), p);
+  REQUIRE(expired.findings.size() == 2);
+  CHECK(expired.findings[1].diag.message == "this suppression expired on 2026-01-01");
+  auto bad_date =
+      lint_files(project_with("gateway:\n  replicas: lots  # gwctl:ignore GW104 reason=\"x\" until=soon\n"), p);
+  CHECK(bad_date.findings[1].diag.message == "'until=soon' is not a date like 2027-01-31");
+}

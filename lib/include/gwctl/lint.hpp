@@ -24,11 +24,15 @@ struct LintOptions {
   std::vector<std::string> envs;        // empty: every environment
   std::vector<FlagOverride> overrides;  // applied to every variant
   bool flag_matrix = true;              // also each flag overlay on top of each environment
+  // Today as YYYY-MM-DD, for the `until=` of suppressions; the CLI passes the UTC date, tests
+  // a fixed one. Empty: no suppression expires.
+  std::string today;
 };
 
 struct LintResult {
   std::vector<Finding> findings;  // sorted by file, line, column, rule
   std::vector<Variant> variants;  // what was checked
+  std::size_t suppressed = 0;     // findings silenced by a valid `# gwctl:ignore`
 };
 
 // `project_diags` are the diagnostics of loading the project (they arise everywhere the file
