@@ -25,6 +25,17 @@ std::vector<std::string> intersect(const std::vector<std::string>& a, const std:
   return out;
 }
 
+// Findings in reading order: by file, line, column, then rule.
+void sort_findings(const Project& project, std::vector<Finding>& findings) {
+  auto path = [&](const Finding& f) {
+    return f.diag.span.valid() ? project.sources.file(f.diag.span.file).path : std::string();
+  };
+  std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
+    return std::make_tuple(path(a), a.diag.span.line, a.diag.span.column, a.diag.rule) <
+           std::make_tuple(path(b), b.diag.span.line, b.diag.span.column, b.diag.rule);
+  });
+}
+
 class Folder {
  public:
   explicit Folder(const Project& project, const std::vector<Variant>& configured)
@@ -72,13 +83,7 @@ class Folder {
       f.fingerprint =
           sha256_hex(fmt::format("{}\n{}\n{}\n{}", f.diag.rule, file, anchor, f.diag.message)).substr(0, 32);
     }
-    std::stable_sort(findings_.begin(), findings_.end(), [&](const Finding& a, const Finding& b) {
-      auto path = [&](const Finding& f) {
-        return f.diag.span.valid() ? project_.sources.file(f.diag.span.file).path : std::string();
-      };
-      return std::make_tuple(path(a), a.diag.span.line, a.diag.span.column, a.diag.rule) <
-             std::make_tuple(path(b), b.diag.span.line, b.diag.span.column, b.diag.rule);
-    });
+    sort_findings(project_, findings_);
     return std::move(findings_);
   }
 
@@ -194,13 +199,7 @@ std::vector<Finding> apply_suppressions(const Project& project, std::vector<Find
     }
   }
   for (auto& p : problems) kept.push_back(std::move(p));
-  std::stable_sort(kept.begin(), kept.end(), [&](const Finding& a, const Finding& b) {
-    auto path = [&](const Finding& f) {
-      return f.diag.span.valid() ? project.sources.file(f.diag.span.file).path : std::string();
-    };
-    return std::make_tuple(path(a), a.diag.span.line, a.diag.span.column, a.diag.rule) <
-           std::make_tuple(path(b), b.diag.span.line, b.diag.span.column, b.diag.rule);
-  });
+  sort_findings(project, kept);
   return kept;
 }
 

@@ -54,10 +54,6 @@ std::string location(const Span& span, const SourceSet& sources) {
 }
 
 // Bytes that would garble a terminal (control characters, invalid UTF-8) become '?'.
-std::string printable(std::string_view line);
-std::string printable_text(std::string_view line) {
-  return printable(line);
-}
 std::string printable(std::string_view line) {
   std::string out;
   out.reserve(line.size());
@@ -274,7 +270,7 @@ std::string full_message(const Diagnostic& d) {
 
 std::string xml_escape(std::string_view s) {
   std::string out;
-  for (char c : printable_text(s)) {
+  for (char c : printable(s)) {
     switch (c) {
       case '&':
         out += "&amp;";

@@ -119,4 +119,17 @@ inline std::map<std::string, std::string> project_with(const std::string& prod_o
           {"envs/prod.yaml", prod_overlay}};
 }
 
+// Lints in-memory files; `keep` owns the project the findings point into. Suppressions are
+// judged against a fixed date unless `options` says otherwise.
+inline LintResult lint_files(const std::map<std::string, std::string>& files, std::unique_ptr<Project>& keep,
+                             LintOptions options = {}) {
+  MemoryReader reader = reader_of(files);
+  Diagnostics load_diags;
+  auto p = load_project(reader, {}, load_diags);
+  if (!p) throw std::runtime_error(p.error().message);
+  keep = std::make_unique<Project>(std::move(*p));
+  if (options.today.empty()) options.today = "2026-11-22";
+  return lint(*keep, load_diags, options);
+}
+
 }  // namespace gwctl::test

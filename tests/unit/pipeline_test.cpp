@@ -79,11 +79,8 @@ TEST_CASE("an environment split over a folder merges its files in lexical order"
 TEST_CASE("lint checks each environment and each flag on top, and says where a finding arises", "[lint]") {
   auto files = flagged();
   files["flags/canary.yaml"] = "gateway:\n  replicas: lots\n";
-  MemoryReader reader = reader_of(files);
-  Diagnostics load_diags;
-  auto p = load_project(reader, {}, load_diags);
-  REQUIRE(p);
-  LintResult r = lint(*p, load_diags, {});
+  std::unique_ptr<Project> p;
+  LintResult r = lint_files(files, p);
   // dev, dev+canary, dev+fallback, prod(fallback), prod+canary
   CHECK(r.variants.size() == 5);
   REQUIRE(r.findings.size() == 1);
@@ -104,10 +101,8 @@ TEST_CASE("lint checks each environment and each flag on top, and says where a f
 TEST_CASE("a finding's fingerprint survives the file moving down by a few lines", "[lint]") {
   auto files = project_with("gateway:\n  replicas: lots\n");
   auto fingerprint = [](const std::map<std::string, std::string>& f) {
-    MemoryReader reader = reader_of(f);
-    Diagnostics d;
-    auto p = load_project(reader, {}, d);
-    return lint(*p, d, {}).findings.at(0).fingerprint;
+    std::unique_ptr<Project> p;
+    return lint_files(f, p).findings.at(0).fingerprint;
   };
   std::string before = fingerprint(files);
   files["envs/prod.yaml"] = "# a comment\n\ngateway:\n  replicas: lots\n";
@@ -139,12 +134,10 @@ TEST_CASE("flags turned on only on the command line apply last, in command-line 
 TEST_CASE("lint with --flag F=false does not check F's overlay anywhere", "[lint]") {
   auto files = flagged();
   files["flags/canary.yaml"] = "gateway:\n  replicas: lots\n";
-  MemoryReader reader = reader_of(files);
-  Diagnostics load_diags;
-  auto p = load_project(reader, {}, load_diags);
   LintOptions options;
   options.overrides = {{"canary", false}};
-  LintResult r = lint(*p, load_diags, options);
+  std::unique_ptr<Project> p;
+  LintResult r = lint_files(files, p, options);
   CHECK(r.findings.empty());
   for (const auto& v : r.variants) CHECK(std::find(v.flags.begin(), v.flags.end(), "canary") == v.flags.end());
 }
@@ -163,19 +156,6 @@ TEST_CASE("a secret reference outside a secret-bearing field is GW115", "[valida
   CHECK(c->result.diags.all()[0].message ==
         "'routes[chat].match.headers.x-team' is not a secret-bearing field; a secret reference is not resolved here");
 }
-
-namespace {
-LintResult lint_files(const std::map<std::string, std::string>& files, std::unique_ptr<Project>& keep,
-                      const std::string& today = "2026-11-22") {
-  MemoryReader reader = reader_of(files);
-  Diagnostics load_diags;
-  auto p = load_project(reader, {}, load_diags);
-  keep = std::make_unique<Project>(std::move(*p));
-  LintOptions options;
-  options.today = today;
-  return lint(*keep, load_diags, options);
-}
-}  // namespace
 
 TEST_CASE("a suppression with a reason on the line or the line above silences the finding", "[lint][suppress]") {
   std::unique_ptr<Project> p;
