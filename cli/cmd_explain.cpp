@@ -36,15 +36,36 @@ std::string wrap(const std::string& text) {
   return out + line;
 }
 
-int run_explain(const std::string& id) {
+// The team's own rules of the config root (-C), when it is a config repository; quietly none
+// otherwise (explain works anywhere).
+std::vector<RuleDoc> team_rule_docs(const GlobalOptions& global) {
+  std::vector<RuleDoc> out;
+  DiskReader reader(global.root);
+  if (!reader.root_ok()) return out;
+  Diagnostics ignored;
+  auto project = load_project(reader, ProjectOptions{}, ignored);
+  if (!project) return out;
+  for (const auto& rule : project->custom_rules) out.push_back(rule->doc);
+  return out;
+}
+
+int run_explain(const GlobalOptions& global, const std::string& id) {
   if (id.empty()) {
     for (const auto& d : rule_docs()) fmt::print("{}  {:<8} {}\n", d.id, d.severity, d.title);
+    for (const auto& d : team_rule_docs(global))
+      fmt::print("{}  {:<8} {} (this repository's rule)\n", d.id, d.severity, d.title);
     return ok;
   }
   const RuleDoc* doc = find_rule_doc(id);
+  std::vector<RuleDoc> team;
+  if (!doc) {
+    team = team_rule_docs(global);
+    for (const auto& d : team) doc = d.id == id ? &d : doc;
+  }
   if (!doc) {
     std::vector<std::string> ids;
     for (const auto& d : rule_docs()) ids.push_back(d.id);
+    for (const auto& d : team) ids.push_back(d.id);
     std::string guess = did_you_mean(id, ids);
     error(fmt::format("no rule '{}'{}; 'gwctl explain' lists them", id,
                       guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
@@ -59,11 +80,11 @@ int run_explain(const std::string& id) {
 
 }  // namespace
 
-Command register_explain(CLI::App& app, const GlobalOptions&) {
+Command register_explain(CLI::App& app, const GlobalOptions& global) {
   auto id = std::make_shared<std::string>();
   CLI::App* sub = app.add_subcommand("explain", "Explain a rule (or list them all)");
   sub->add_option("rule", *id, "Rule id, e.g. GW102")->type_name("RULE");
-  return {sub, [id] { return run_explain(*id); }};
+  return {sub, [&global, id] { return run_explain(global, *id); }};
 }
 
 }  // namespace gwctl::cli

@@ -1,5 +1,9 @@
 // gwctl lint: every environment, and every flag overlay on top of every environment.
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -26,11 +30,33 @@ struct LintArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "error";
+  std::vector<std::string> rules;
+  std::string baseline;
+  std::string write_baseline;
 };
 
+// Reads a baseline file given on the command line; exits 2 when it cannot.
+std::optional<Baseline> read_baseline(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error(fmt::format("cannot read the baseline '{}': {}", path, std::strerror(errno)));
+    return std::nullopt;
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string problem;
+  auto b = parse_baseline(text, problem);
+  if (!b) error(fmt::format("the baseline '{}' is malformed: {}", path, problem));
+  return b;
+}
+
 int run_lint(const GlobalOptions& global, const LintArgs& args) {
-  auto loaded = load(global);
+  auto loaded = load(global, args.rules);
   if (!loaded) return failure;
+  std::optional<Baseline> baseline;
+  if (!args.baseline.empty()) {
+    baseline = read_baseline(args.baseline);
+    if (!baseline) return failure;
+  }
   const Project& project = loaded->project;
   for (const auto& env : args.envs) {
     if (!check_env(project, env)) return failure;
@@ -42,7 +68,14 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   options.envs = args.envs;
   options.overrides = *overrides;
   options.today = today_utc();
+  options.baseline = baseline ? &*baseline : nullptr;
   LintResult result = lint(project, loaded->diags, options);
+  if (!args.write_baseline.empty()) {
+    // What is found now, including what --baseline already accepted.
+    if (!write_output(args.write_baseline, baseline_to_json(make_baseline(result, project.sources)).dump(2) + "\n")) {
+      return failure;
+    }
+  }
 
   std::string text;
   // Location-less findings (a missing layer folder…) are placed at the project file.
@@ -89,6 +122,11 @@ Command register_lint(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--fail-on", args->fail_on, "Lowest severity that fails the run: error, warning, info or never")
       ->check(CLI::IsMember({"error", "warning", "info", "never"}));
+  sub->add_option("--rules", args->rules, "Also run the declarative rules in DIR (repeatable)")->type_name("DIR");
+  sub->add_option("--baseline", args->baseline, "Do not report findings listed in FILE; report its stale entries")
+      ->type_name("FILE");
+  sub->add_option("--write-baseline", args->write_baseline, "Write the current findings to FILE as a baseline")
+      ->type_name("FILE");
   return {sub, [&global, args] { return run_lint(global, *args); }};
 }
 

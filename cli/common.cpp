@@ -34,14 +34,24 @@ bool use_color(const GlobalOptions& global, int fd) {
   return ::isatty(fd) != 0;
 }
 
-std::optional<LoadedProject> load(const GlobalOptions& global) {
+std::optional<LoadedProject> load(const GlobalOptions& global, const std::vector<std::string>& rule_dirs) {
   LoadedProject lp;
   lp.reader = std::make_unique<DiskReader>(global.root);
   if (!lp.reader->root_ok()) {
     error(fmt::format("cannot read the config root '{}': not a directory", global.root));
     return std::nullopt;
   }
-  auto project = load_project(*lp.reader, ProjectOptions{}, lp.diags);
+  ProjectOptions options;
+  for (const auto& dir : rule_dirs) {
+    auto reader = std::make_unique<DiskReader>(dir);
+    if (!reader->root_ok()) {
+      error(fmt::format("cannot read the rule folder '{}': not a directory", dir));
+      return std::nullopt;
+    }
+    options.extra_rule_dirs.push_back({dir, reader.get()});
+    lp.rule_readers.push_back(std::move(reader));
+  }
+  auto project = load_project(*lp.reader, options, lp.diags);
   if (!project) {
     error(project.error().message);
     return std::nullopt;

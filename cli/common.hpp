@@ -45,10 +45,13 @@ struct LoadedProject {
   std::unique_ptr<DiskReader> reader;
   Project project;
   Diagnostics diags;  // from loading
+  std::vector<std::unique_ptr<DiskReader>> rule_readers;
 };
 
 // Loads the config root; prints why and returns nullopt when it cannot be read (exit 2).
-std::optional<LoadedProject> load(const GlobalOptions& global);
+// `rule_dirs`: extra folders of declarative rules (`lint --rules`), relative to the working
+// directory.
+std::optional<LoadedProject> load(const GlobalOptions& global, const std::vector<std::string>& rule_dirs = {});
 
 // Checks an --env value against the project; prints a "did you mean" and returns false.
 bool check_env(const Project& project, const std::string& env);

@@ -43,6 +43,7 @@ void Diagnostics::append(const Diagnostics& other) {
 }
 
 std::string_view rule_category(std::string_view rule) {
+  if (!rule.starts_with("GW")) return "custom";
   if (rule.size() < 3) return "structure";
   switch (rule[2]) {
     case '1':

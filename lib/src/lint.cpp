@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 #include <fmt/format.h>
+
+#include "gwctl/parity.hpp"
+#include "gwctl/policy.hpp"
 
 namespace gwctl {
 
@@ -42,7 +46,9 @@ class Folder {
       : project_(project), configured_(configured) {}
 
   // `flags` are the variant's flags; what counts is those beyond the environment's own.
-  void add(const Diagnostic& d, const std::string& env, const std::vector<std::string>& variant_flags) {
+  // `root`: the variant's merged config, to name the finding's place by entity.
+  void add(const Diagnostic& d, const std::string& env, const std::vector<std::string>& variant_flags,
+           const Node* root = nullptr) {
     std::vector<std::string> flags;
     const Variant* base = nullptr;
     for (const auto& c : configured_) {
@@ -57,6 +63,7 @@ class Folder {
       f.diag = d;
       f.flags = flags;
       f.layer = d.span.valid() ? project_.sources.file(d.span.file).layer : "";
+      if (root && !d.path.empty()) f.entity = describe_path(*root, d.path);
       findings_.push_back(std::move(f));
     }
     Finding& f = findings_[it->second];
@@ -126,10 +133,7 @@ std::optional<Suppression> parse_suppression(std::string_view line) {
     p = comma + 1;
   }
   bool ids_ok = !s.rules.empty();
-  for (const auto& id : s.rules) {
-    ids_ok =
-        ids_ok && id.size() == 5 && id.starts_with("GW") && id.find_first_not_of("0123456789", 2) == std::string::npos;
-  }
+  for (const auto& id : s.rules) ids_ok = ids_ok && looks_like_rule_id(id);
   if (!ids_ok) s.problem = "a suppression must name rule ids, like '# gwctl:ignore GW405 reason=\"...\"'";
   for (skip(); !rest.empty(); skip()) {
     if (rest.starts_with("reason=\"")) {
@@ -203,6 +207,61 @@ std::vector<Finding> apply_suppressions(const Project& project, std::vector<Find
   return kept;
 }
 
+// The source text a finding is about: its span, or the rest of its line.
+std::string offending_text(const Finding& f, const SourceSet& sources) {
+  const Span& span = f.diag.span;
+  if (!span.valid() || span.line == 0) return f.diag.message;
+  std::string_view line = sources.file(span.file).line(span.line);
+  std::size_t from = std::min<std::size_t>(span.column > 0 ? span.column - 1 : 0, line.size());
+  std::string_view text = span.length > 0 ? line.substr(from, span.length) : line.substr(from);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\r')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+BaselineEntry baseline_entry(const Finding& f, const SourceSet& sources) {
+  std::string file = f.diag.span.valid() ? sources.file(f.diag.span.file).path : "";
+  return {f.diag.rule, file, f.entity, sha256_hex(offending_text(f, sources)).substr(0, 16)};
+}
+
+void apply_baseline(const SourceSet& sources, const Baseline& baseline, LintResult& result) {
+  std::vector<bool> used(baseline.entries.size(), false);
+  std::vector<Finding> kept;
+  for (auto& f : result.findings) {
+    BaselineEntry key = baseline_entry(f, sources);
+    bool match = false;
+    // Every entry is compared: a hand-edited file need not be sorted.
+    for (std::size_t i = 0; i < baseline.entries.size(); ++i) {
+      if (baseline.entries[i] == key) {
+        used[i] = true;
+        match = true;
+      }
+    }
+    if (match) {
+      ++result.baselined;
+      result.accepted.push_back(std::move(f));
+    } else {
+      kept.push_back(std::move(f));
+    }
+  }
+  for (std::size_t i = 0; i < baseline.entries.size(); ++i) {
+    if (used[i]) continue;
+    const auto& e = baseline.entries[i];
+    Finding stale;
+    stale.diag = Diagnostic{Severity::info,
+                            "GW118",
+                            fmt::format("baseline entry for {} in '{}'{} no longer matches a finding", e.rule, e.file,
+                                        e.entity.empty() ? "" : fmt::format(" at {}", e.entity)),
+                            Span{},
+                            {},
+                            {},
+                            "the problem was fixed or its value changed: refresh the baseline with --write-baseline"};
+    stale.fingerprint =
+        sha256_hex(fmt::format("GW118\n{}\n{}\n{}\n{}", e.rule, e.file, e.entity, e.value)).substr(0, 32);
+    kept.push_back(std::move(stale));
+  }
+  result.findings = std::move(kept);
+}
+
 }  // namespace
 
 LintResult lint(const Project& project, const Diagnostics& project_diags, const LintOptions& options) {
@@ -238,15 +297,104 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     }
     if (result.variants.empty()) folder.add(d, "", {});
   }
+  std::set<std::string> broken;  // environments whose configured variant has errors
+  for (const auto& d : project_diags.all()) {
+    std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
+    if (d.severity == Severity::error && layer.starts_with("env:")) broken.insert(layer.substr(4));
+  }
   for (const auto& v : result.variants) {
     Diagnostics flag_diags;  // e.g. an unknown flag in the environment's `flags:`
     pipeline.resolve(v.env, options.overrides, &flag_diags);
     PipelineResult r = pipeline.run(v, Stage::validate);
-    for (const auto& d : flag_diags.all()) folder.add(d, v.env, v.flags);
-    for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags);
+    for (const auto& d : flag_diags.all()) folder.add(d, v.env, v.flags, r.merged.root.get());
+    for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags, r.merged.root.get());
+    bool configured = std::find(configured_variants.begin(), configured_variants.end(), v) != configured_variants.end();
+    if (configured && (r.diags.has_errors() || flag_diags.has_errors())) broken.insert(v.env);
+  }
+  // Parity compares environments that compile: a typo in one overlay is its own finding, not
+  // also drift.
+  std::vector<Variant> comparable;
+  for (const auto& v : configured_variants) {
+    if (!broken.count(v.env)) comparable.push_back(v);
+  }
+  if (options.parity && comparable.size() > 1) {
+    for (auto& [env, d] : check_parity(pipeline, comparable)) {
+      const Variant* v = nullptr;
+      for (const auto& c : configured_variants) v = c.env == env ? &c : v;
+      Diagnostics one;
+      one.report(std::move(d));
+      apply_severity_overrides(project.settings.severity, env, one);
+      NodePtr root = pipeline.run(Variant{env, {}}, Stage::merge).merged.root;
+      for (const auto& kept : one.all()) folder.add(kept, env, v ? v->flags : std::vector<std::string>{}, root.get());
+    }
   }
   result.findings = apply_suppressions(project, folder.take(), options.today, result.suppressed);
+  if (options.baseline) apply_baseline(project.sources, *options.baseline, result);
+  for (const auto& rule : project.custom_rules) result.custom_rules.push_back(rule->doc);
   return result;
+}
+
+const RuleDoc* find_rule_doc(const LintResult& result, std::string_view id) {
+  if (const RuleDoc* doc = find_rule_doc(id)) return doc;
+  for (const auto& d : result.custom_rules) {
+    if (d.id == id) return &d;
+  }
+  return nullptr;
+}
+
+Baseline make_baseline(const LintResult& result, const SourceSet& sources) {
+  Baseline b;
+  for (const auto* list : {&result.findings, &result.accepted}) {
+    for (const auto& f : *list) {
+      if (f.diag.rule != "GW118") b.entries.push_back(baseline_entry(f, sources));
+    }
+  }
+  std::sort(b.entries.begin(), b.entries.end());
+  b.entries.erase(std::unique(b.entries.begin(), b.entries.end()), b.entries.end());
+  return b;
+}
+
+nlohmann::json baseline_to_json(const Baseline& baseline) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& e : baseline.entries) {
+    entries.push_back({{"rule", e.rule}, {"file", e.file}, {"entity", e.entity}, {"value", e.value}});
+  }
+  nlohmann::json out = nlohmann::json::object();
+  out["format_version"] = 1;
+  out["tool"] = "gwctl";
+  out["entries"] = std::move(entries);
+  return out;
+}
+
+std::optional<Baseline> parse_baseline(std::string_view text, std::string& error) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    error = "not a JSON object (write one with 'gwctl lint --write-baseline FILE')";
+    return std::nullopt;
+  }
+  if (!j.contains("format_version") || !j["format_version"].is_number_integer() || j["format_version"] != 1) {
+    error = "unsupported format_version (expected 1)";
+    return std::nullopt;
+  }
+  Baseline b;
+  const auto& entries = j["entries"];
+  if (!entries.is_array()) {
+    error = "'entries' must be a list";
+    return std::nullopt;
+  }
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    auto text_of = [&](const char* key) {
+      return e.is_object() && e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : std::string();
+    };
+    BaselineEntry entry{text_of("rule"), text_of("file"), text_of("entity"), text_of("value")};
+    if (entry.rule.empty() || entry.value.empty()) {
+      error = fmt::format("entry {} needs 'rule' and 'value'", i + 1);
+      return std::nullopt;
+    }
+    b.entries.push_back(std::move(entry));
+  }
+  return b;
 }
 
 Tally tally(const std::vector<Finding>& findings) {

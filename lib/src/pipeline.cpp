@@ -7,13 +7,14 @@
 
 #include "gwctl/interpolate.hpp"
 #include "gwctl/merge.hpp"
+#include "gwctl/policy.hpp"
 #include "gwctl/schema.hpp"
 #include "gwctl/validate.hpp"
 
 namespace gwctl {
 
 bool variant_uses(const Variant& variant, std::string_view layer) {
-  if (layer.empty() || layer == "base" || layer == "project") return true;
+  if (layer.empty() || layer == "base" || layer == "project" || layer == "rules") return true;
   if (layer.starts_with("env:")) return layer.substr(4) == variant.env;
   if (layer.starts_with("flag:")) {
     return std::find(variant.flags.begin(), variant.flags.end(), layer.substr(5)) != variant.flags.end();
@@ -132,10 +133,25 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
       if (!reported.count(d.path)) r.diags.report(std::move(d));
     }
   }
+  if (r.diags.has_errors()) {
+    apply_severity_overrides(project_.settings.severity, env, r.diags);
+    return r;
+  }
+
+  // Policy rules read the effective model, so they run once the schema holds.
+  GatewayModel model = normalize(*r.merged, Schema::config());
+  PolicyContext policy;
+  policy.env = env;
+  policy.production = !project_.settings.environments.empty() && project_.settings.environments.back() == env;
+  policy.config = r.merged.root.get();
+  policy.model = &model.config;
+  policy.base = base_.get();
+  policy.custom_rules = &project_.custom_rules;
+  check_policy(policy, r.diags);
+  apply_severity_overrides(project_.settings.severity, env, r.diags);
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;
 
-  r.artifact = make_artifact(normalize(*r.merged, Schema::config()), env, r.variant.flags, source_info(r.variant),
-                             &r.artifact_text);
+  r.artifact = make_artifact(std::move(model), env, r.variant.flags, source_info(r.variant), &r.artifact_text);
 
   return r;
 }

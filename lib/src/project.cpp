@@ -52,6 +52,7 @@ class ProjectLoader {
     discover_envs(p, settings_tree.get());
     discover_flags(p, settings_tree.get());
     parse_all(p);
+    load_rules(p, settings_tree.get());
     return p;
   }
 
@@ -92,8 +93,24 @@ class ProjectLoader {
     if (const Node* parity = root->get("parity"); parity && parity->is_map() && parity->get("may_differ")) {
       s.parity_may_differ = strings_of(parity->get("may_differ"));
     } else {
-      s.parity_may_differ = {"/gateway/listen", "/gateway/replicas", "/providers/*/base_url", "/routes/*/limits",
-                             "/consumers"};
+      s.parity_may_differ = {"/gateway/listen",       "/gateway/replicas", "/gateway/rate_limit_store",
+                             "/providers/*/base_url", "/routes/*/limits",  "/consumers"};
+    }
+    if (const Node* rules = root->get("rules"); rules && rules->is_map()) {
+      if (const Node* paths = rules->get("paths"); paths && paths->is_seq()) {
+        s.rule_paths = strings_of(paths);
+        s.rule_paths_explicit = true;
+      }
+      auto overrides = [](const Node* map, std::map<std::string, std::string>& out) {
+        if (!map || !map->is_map()) return;
+        for (const auto& e : map->entries) {
+          if (e.value->is_scalar()) out[e.key] = e.value->scalar_text();
+        }
+      };
+      overrides(rules->get("severity"), s.severity.all);
+      if (const Node* by_env = rules->get("env_severity"); by_env && by_env->is_map()) {
+        for (const auto& e : by_env->entries) overrides(e.value.get(), s.severity.by_env[e.key]);
+      }
     }
     return root;
   }
@@ -273,6 +290,94 @@ class ProjectLoader {
       if (placed.insert(name).second) p.flag_names.push_back(name);
     }
     for (const auto& name : p.flag_names) load_paths(p, found.at(name).paths, "flag:" + name, p.flags[name]);
+  }
+
+  // The team's declarative rules: every *.yaml in rules.paths (default rules/, optional) and in
+  // `--rules` folders (required). Then the severity overrides, which may name them.
+  void load_rules(Project& p, const Node* settings) {
+    std::map<std::string, std::uint32_t> defined;  // id → file
+    std::set<std::string> seen;
+    for (const auto& dir : p.settings.rule_paths) {
+      std::string clean = dir;
+      while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+      if (!seen.insert(clean).second) continue;
+      load_rule_dir(p, reader_, clean, clean, p.settings.rule_paths_explicit, settings, defined);
+    }
+    for (const auto& extra : options_.extra_rule_dirs) {
+      load_rule_dir(p, *extra.reader, "", extra.label, true, settings, defined);
+    }
+    std::sort(p.custom_rules.begin(), p.custom_rules.end(),
+              [](const auto& a, const auto& b) { return a->doc.id < b->doc.id; });
+    check_overrides(p, settings);
+  }
+
+  void load_rule_dir(Project& p, const FileReader& reader, const std::string& dir, const std::string& label,
+                     bool required, const Node* settings, std::map<std::string, std::uint32_t>& defined) {
+    auto entries = reader.list(dir);
+    if (!entries) {
+      if (required || entries.error().kind != IoError::Kind::not_found) {
+        diags_.error("GW117", fmt::format("cannot read the rule folder '{}/': {}", label, entries.error().message),
+                     settings_span(settings, "rules"));
+      }
+      return;
+    }
+    for (const auto& e : *entries) {
+      if (e.is_dir || !is_yaml(e.name)) continue;
+      bool readable = false;
+      std::string path = dir.empty() ? e.name : dir + "/" + e.name;
+      std::uint32_t file = read_source(reader, path, "rules", p.sources, options_.limits, diags_, readable);
+      if (!readable) continue;
+      if (label != dir) p.sources.rename(file, label + "/" + e.name);
+      auto rule = parse_rule_file(p.sources, file, true, diags_);
+      if (!rule) continue;
+      auto [it, fresh] = defined.emplace(rule->doc.id, file);
+      if (!fresh) {
+        diags_.error("GW117",
+                     fmt::format("rule {} is defined twice, in '{}' and '{}'", rule->doc.id,
+                                 p.sources.file(it->second).path, p.sources.file(file).path),
+                     Span{file, 1, 1, 0});
+        continue;
+      }
+      p.custom_rules.push_back(std::move(rule));
+    }
+  }
+
+  void check_overrides(Project& p, const Node* settings) {
+    const Node* rules = settings ? settings->get("rules") : nullptr;
+    std::vector<std::string> ids;
+    for (const auto& d : rule_docs()) ids.push_back(d.id);
+    for (const auto& r : p.custom_rules) ids.push_back(r->doc.id);
+    auto check = [&](const Node* map, const std::string& pointer, std::map<std::string, std::string>& out) {
+      if (!map || !map->is_map()) return;
+      for (const auto& e : map->entries) {
+        std::string at = pointer_append(pointer, e.key);
+        if (e.key.starts_with("GW1") && find_rule_doc(e.key)) {
+          diags_.error("GW114", fmt::format("structure rule {} cannot be overridden", e.key), e.key_span, at).hint =
+              "structure rules keep the config compilable; fix the finding instead";
+          out.erase(e.key);
+        } else if (std::find(ids.begin(), ids.end(), e.key) == ids.end()) {
+          auto& d =
+              diags_.warning("GW114", fmt::format("severity override for unknown rule '{}'", e.key), e.key_span, at);
+          std::string guess = did_you_mean(e.key, ids);
+          d.hint = guess.empty() ? "see 'gwctl explain' for the rule ids" : fmt::format("did you mean '{}'?", guess);
+          out.erase(e.key);
+        }
+      }
+    };
+    if (!rules || !rules->is_map()) return;
+    check(rules->get("severity"), "/rules/severity", p.settings.severity.all);
+    if (const Node* by_env = rules->get("env_severity"); by_env && by_env->is_map()) {
+      for (const auto& e : by_env->entries) {
+        if (std::find(p.settings.environments.begin(), p.settings.environments.end(), e.key) ==
+            p.settings.environments.end()) {
+          auto& d = diags_.warning("GW114", fmt::format("severity overrides for unknown environment '{}'", e.key),
+                                   e.key_span, pointer_append("/rules/env_severity", e.key));
+          std::string guess = did_you_mean(e.key, p.settings.environments);
+          if (!guess.empty()) d.hint = fmt::format("did you mean '{}'?", guess);
+        }
+        check(e.value.get(), pointer_append("/rules/env_severity", e.key), p.settings.severity.by_env[e.key]);
+      }
+    }
   }
 
   struct Job {

@@ -14,6 +14,12 @@ namespace gwctl {
 
 namespace {
 
+// A custom rule's own category, else the one its id implies.
+std::string category_of(const LintResult& result, const std::string& rule) {
+  const RuleDoc* doc = find_rule_doc(result, rule);
+  return doc && !doc->category.empty() ? doc->category : std::string(rule_category(rule));
+}
+
 struct Palette {
   bool on;
   std::string wrap(std::string_view code, std::string_view text) const {
@@ -201,6 +207,7 @@ std::string render_findings_text(const LintResult& result, const SourceSet& sour
                      plural(env_count, "environment"));
   if (result.suppressed > 0)
     out += fmt::format("{} suppressed by gwctl:ignore\n", plural(result.suppressed, "finding"));
+  if (result.baselined > 0) out += fmt::format("{} accepted by the baseline\n", plural(result.baselined, "finding"));
   return out;
 }
 
@@ -223,7 +230,7 @@ nlohmann::json render_findings_json(const LintResult& result, const SourceSet& s
     findings.push_back({
         {"rule", d.rule},
         {"severity", to_string(d.severity)},
-        {"category", rule_category(d.rule)},
+        {"category", category_of(result, d.rule)},
         {"message", d.message},
         {"file", d.span.valid() ? json(sources.file(d.span.file).path) : json(nullptr)},
         {"line", d.span.valid() ? json(d.span.line) : json(nullptr)},
@@ -246,6 +253,7 @@ nlohmann::json render_findings_json(const LintResult& result, const SourceSet& s
             {"warnings", t.warnings},
             {"infos", t.infos},
             {"suppressed", result.suppressed},
+            {"baselined", result.baselined},
             {"checked", variants}}}};
 }
 
@@ -328,7 +336,7 @@ nlohmann::json render_findings_sarif(const LintResult& result, const SourceSet& 
   json rules = json::array();
   for (const auto& id : ids) {
     json rule = {{"id", id}};
-    if (const RuleDoc* doc = find_rule_doc(id)) {
+    if (const RuleDoc* doc = find_rule_doc(result, id)) {
       rule["name"] = doc->title;
       rule["shortDescription"] = {{"text", doc->title}};
       rule["fullDescription"] = {{"text", doc->rationale}};
@@ -414,7 +422,7 @@ std::string render_findings_github(const LintResult& result, const SourceSet& so
                        : f.diag.severity == Severity::warning ? "warning"
                                                               : "notice";
     std::string title = f.diag.rule;
-    if (const RuleDoc* doc = find_rule_doc(f.diag.rule)) title += " " + doc->title;
+    if (const RuleDoc* doc = find_rule_doc(result, f.diag.rule)) title += " " + doc->title;
     if (f.diag.span.valid()) {
       Place at = place_of(f.diag, sources, "");
       out += fmt::format("::{} file={},line={},col={},title={}::{}\n", kind, gh_escape(at.file, true), at.line,
@@ -438,7 +446,7 @@ nlohmann::json render_findings_gitlab(const LintResult& result, const SourceSet&
                    {"check_name", f.diag.rule},
                    {"fingerprint", f.fingerprint},
                    {"severity", severity},
-                   {"categories", {std::string(rule_category(f.diag.rule))}},
+                   {"categories", {category_of(result, f.diag.rule)}},
                    {"location", {{"path", at.file}, {"lines", {{"begin", at.line}}}}}});
   }
   return out;

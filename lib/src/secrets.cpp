@@ -58,8 +58,9 @@ std::string mask_secret_values(std::string_view line) {
     std::string_view bare = value;
     while (!bare.empty() && (bare.back() == ' ' || bare.back() == '"' || bare.back() == '\'')) bare.remove_suffix(1);
     while (!bare.empty() && (bare.front() == '"' || bare.front() == '\'')) bare.remove_prefix(1);
-    if (bare.empty() || bare == "null" || bare == "~" || is_secret_reference(bare) || bare.starts_with("&") ||
-        bare.starts_with("*") || bare == "|" || bare == ">") {
+    // Booleans are no credentials ("credentials: true" in a CORS block).
+    if (bare.empty() || bare == "null" || bare == "~" || bare == "true" || bare == "false" ||
+        is_secret_reference(bare) || bare.starts_with("&") || bare.starts_with("*") || bare == "|" || bare == ">") {
       continue;
     }
     for (std::size_t i = v; i < stop; ++i) {

@@ -76,11 +76,23 @@ routes:
     match: {path: /v1/chat/completions, methods: [POST]}
     models: [gpt-4o]
     default_model: gpt-4o
+    timeouts: {total: 60s, first_byte: 20s, idle: 20s}
+    resilience: {max_attempts: 2}
+    limits: [{requests: 100, per: 1m}]
 )";
 
 inline std::string messages(const Diagnostics& diags) {
   std::string out;
   for (const auto& d : diags.all()) out += d.rule + ": " + d.message + "\n";
+  return out;
+}
+
+// The findings of one rule.
+inline std::vector<Finding> of_rule(const LintResult& r, const std::string& rule) {
+  std::vector<Finding> out;
+  for (const auto& f : r.findings) {
+    if (f.diag.rule == rule) out.push_back(f);
+  }
   return out;
 }
 

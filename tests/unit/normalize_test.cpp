@@ -41,7 +41,8 @@ TEST_CASE("normalization fills defaults, converts units and secrets, expands sho
 
 TEST_CASE("missing weights split evenly", "[normalize]") {
   auto files = project_with(
-      "models:\n  gpt-4o:\n    $replace: true\n    deployments:\n      - {provider: openai, id: a}\n"
+      "models:\n  gpt-4o:\n    $replace: true\n    floating: true\n    deployments:\n      - {provider: openai, id: "
+      "a}\n"
       "      - {provider: openai, id: b}\n");
   auto c = compile(files, "prod");
   REQUIRE_FALSE(c->has_errors());

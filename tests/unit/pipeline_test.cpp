@@ -12,7 +12,9 @@ namespace {
 std::map<std::string, std::string> flagged() {
   auto files = project_with("flags: {fallback: true}\n");
   files["gwctl.yaml"] = "environments: [dev, prod]\nflags: [fallback, canary]\n";
-  files["flags/fallback.yaml"] = "models:\n  gpt-4o:\n    fallbacks: [gpt-4o-mini]\n";
+  files["flags/fallback.yaml"] =
+      "models:\n  gpt-4o-mini: {provider: openai, id: gpt-4o-mini-2024-07-18}\n  gpt-4o:\n    fallbacks: "
+      "[gpt-4o-mini]\n";
   files["flags/canary.yaml"] = "gateway:\n  replicas: 2\n";
   return files;
 }
@@ -83,18 +85,23 @@ TEST_CASE("lint checks each environment and each flag on top, and says where a f
   LintResult r = lint_files(files, p);
   // dev, dev+canary, dev+fallback, prod(fallback), prod+canary
   CHECK(r.variants.size() == 5);
-  REQUIRE(r.findings.size() == 1);
-  const Finding& f = r.findings[0];
+  auto schema = of_rule(r, "GW104");
+  REQUIRE(schema.size() == 1);
+  const Finding& f = schema[0];
   CHECK(f.envs == std::vector<std::string>{"dev", "prod"});
   CHECK(f.flags == std::vector<std::string>{"canary"});
   CHECK(f.layer == "flag:canary");
   CHECK(f.fingerprint.size() == 32);
   json j = render_findings_json(r, p->sources);
   CHECK(j["format_version"] == 1);
-  CHECK(j["findings"][0]["file"] == "flags/canary.yaml");
-  CHECK(j["findings"][0]["line"] == 2);
-  CHECK(j["findings"][0]["path"] == "/gateway/replicas");
-  CHECK(j["findings"][0]["category"] == "structure");
+  json schema_finding;
+  for (const auto& x : j["findings"]) {
+    if (x["rule"] == "GW104") schema_finding = x;
+  }
+  CHECK(schema_finding["file"] == "flags/canary.yaml");
+  CHECK(schema_finding["line"] == 2);
+  CHECK(schema_finding["path"] == "/gateway/replicas");
+  CHECK(schema_finding["category"] == "structure");
   CHECK(j["summary"]["errors"] == 1);
 }
 
@@ -138,7 +145,7 @@ TEST_CASE("lint with --flag F=false does not check F's overlay anywhere", "[lint
   options.overrides = {{"canary", false}};
   std::unique_ptr<Project> p;
   LintResult r = lint_files(files, p, options);
-  CHECK(r.findings.empty());
+  CHECK(of_rule(r, "GW104").empty());
   for (const auto& v : r.variants) CHECK(std::find(v.flags.begin(), v.flags.end(), "canary") == v.flags.end());
 }
 

@@ -11,6 +11,8 @@
 
 #include "gwctl/diagnostic.hpp"
 #include "gwctl/load.hpp"
+#include "gwctl/policy.hpp"
+#include "gwctl/rules.hpp"
 #include "gwctl/source.hpp"
 
 namespace gwctl {
@@ -21,6 +23,9 @@ struct ProjectSettings {
   std::vector<std::string> flag_order;    // order of flag overlays (gwctl.yaml `flags:`), else lexical
   std::string base_dir = "base", envs_dir = "envs", flags_dir = "flags", tests_dir = "tests";
   std::vector<std::string> parity_may_differ;
+  std::vector<std::string> rule_paths = {"rules"};  // folders of the team's declarative rules
+  bool rule_paths_explicit = false;                 // set in gwctl.yaml: a missing folder is an error
+  SeverityOverrides severity;                       // rules.severity and rules.env_severity
 };
 
 struct Layer {
@@ -32,13 +37,21 @@ struct Project {
   SourceSet sources;
   ProjectSettings settings;
   Layer base;
-  std::map<std::string, Layer> envs;    // by environment name
-  std::map<std::string, Layer> flags;   // by flag name
-  std::vector<std::string> flag_names;  // every flag, in application order
+  std::map<std::string, Layer> envs;                           // by environment name
+  std::map<std::string, Layer> flags;                          // by flag name
+  std::vector<std::string> flag_names;                         // every flag, in application order
+  std::vector<std::shared_ptr<DeclarativeRule>> custom_rules;  // the team's rules, by id
 };
 
 struct ProjectOptions {
   LoadLimits limits;
+  // `gwctl lint --rules DIR`: folders of rule files outside the project settings, each read
+  // through its own reader (confined to that folder) and named by its label in diagnostics.
+  struct RuleDir {
+    std::string label;
+    const FileReader* reader = nullptr;
+  };
+  std::vector<RuleDir> extra_rule_dirs;
 };
 
 // Loads the whole repository. Problems with gwctl.yaml or the layout are GW114 diagnostics;

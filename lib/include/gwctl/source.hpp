@@ -102,6 +102,9 @@ class SourceSet {
  public:
   std::uint32_t add(std::string path, std::string layer, std::string text);
   const SourceFile& file(std::uint32_t id) const { return *files_.at(id); }
+  // Names a file for people differently from how its reader found it (a folder outside the
+  // config root, shown by its label).
+  void rename(std::uint32_t id, std::string path) { files_.at(id)->path = std::move(path); }
   std::size_t size() const { return files_.size(); }
 
  private:

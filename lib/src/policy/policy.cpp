@@ -1,0 +1,253 @@
+// The policy driver: runs every built-in rule family and the declarative rules on one variant.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+#include <re2/re2.h>
+
+#include "checker.hpp"
+#include "gwctl/rules.hpp"
+#include "gwctl/schema.hpp"
+
+namespace gwctl {
+
+namespace policy {
+
+const Node* Checker::node_at(std::string_view pointer) const {
+  std::string p(pointer);
+  while (true) {
+    if (const Node* n = find_pointer(config(), p)) return n;
+    if (p.empty()) return nullptr;
+    auto slash = p.rfind('/');
+    p.resize(slash == std::string::npos ? 0 : slash);
+  }
+}
+
+Span Checker::span_at(std::string_view pointer) const {
+  const Node* n = node_at(pointer);
+  return n ? n->span : Span{};
+}
+
+Diagnostic& Checker::report(std::string_view rule, std::string pointer, std::string message,
+                            std::optional<Severity> severity) {
+  Severity s = Severity::warning;
+  if (severity) {
+    s = *severity;
+  } else if (const RuleDoc* doc = find_rule_doc(rule)) {
+    s = parse_severity(doc->severity).value_or(Severity::warning);
+  }
+  Span span = span_at(pointer);
+  out_.report(Diagnostic{s, std::string(rule), std::move(message), span, std::move(pointer), {}, {}});
+  return out_.all().back();
+}
+
+std::vector<std::string> strings(const nlohmann::json& j, std::string_view key) {
+  std::vector<std::string> out;
+  const auto* f = field(j, key);
+  if (!f || !f->is_array()) return out;
+  for (const auto& v : *f) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+bool proxies(const nlohmann::json& route) {
+  return !field(route, "respond");
+}
+
+std::vector<std::string> reachable_models(const nlohmann::json& model, const nlohmann::json& route) {
+  std::vector<std::string> out;
+  const auto& models = sub(model, "models");
+  std::vector<std::string> queue = strings(route, "models");
+  if (auto d = str(route, "default_model"); !d.empty()) queue.insert(queue.begin(), d);
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const std::string& alias = queue[i];
+    if (!models.contains(alias) || std::find(out.begin(), out.end(), alias) != out.end()) continue;
+    out.push_back(alias);
+    for (const auto& f : strings(models[alias], "fallbacks")) queue.push_back(f);
+  }
+  return out;
+}
+
+namespace {
+
+// Selected nodes of a glob over a JSON document: (pointer, node).
+void select(const nlohmann::json& at, std::string_view glob, std::string& pointer,
+            std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
+  if (glob.empty() || glob == "/") {
+    out.emplace_back(pointer, &at);
+    return;
+  }
+  glob.remove_prefix(1);
+  auto slash = glob.find('/');
+  std::string token(glob.substr(0, slash));
+  std::string_view rest = slash == std::string_view::npos ? std::string_view{} : glob.substr(slash);
+  // RFC 6901 unescaping of the glob's token.
+  for (std::size_t p = 0; (p = token.find('~', p)) != std::string::npos; ++p) {
+    if (p + 1 < token.size()) token.replace(p, 2, token[p + 1] == '1' ? "/" : "~");
+  }
+  auto visit = [&](const std::string& key, const nlohmann::json& child) {
+    auto mark = pointer.size();
+    pointer += '/';
+    pointer += pointer_escape(key);
+    select(child, rest, pointer, out);
+    pointer.resize(mark);
+  };
+  if (at.is_object()) {
+    for (const auto& [key, child] : at.items()) {
+      if (token == "*" || token == key) visit(key, child);
+    }
+  } else if (at.is_array()) {
+    for (std::size_t i = 0; i < at.size(); ++i) {
+      // A named item is selected by its index or by its name.
+      std::string name = at[i].is_object() ? str(at[i], "name") : std::string();
+      if (token == "*" || token == std::to_string(i) || (!name.empty() && token == name)) {
+        visit(std::to_string(i), at[i]);
+      }
+    }
+  }
+}
+
+// The patterns of a rule, checked with RE2 against the instance (see rules.cpp).
+std::string failing_pattern(const DeclarativeRule& rule, const nlohmann::json& instance) {
+  for (const auto& [at, regex] : rule.patterns) {
+    // Walk the schema pointer alongside the instance: properties/NAME → key, items → every
+    // item, additionalProperties → every value, allOf/N → the same instance.
+    std::vector<std::pair<std::string, const nlohmann::json*>> current = {{"", &instance}};
+    std::string_view rest = at;
+    while (!rest.empty() && !current.empty()) {
+      rest.remove_prefix(1);
+      auto slash = rest.find('/');
+      std::string_view word = rest.substr(0, slash);
+      rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+      std::vector<std::pair<std::string, const nlohmann::json*>> next;
+      if (word == "properties") {
+        rest.remove_prefix(1);
+        auto s2 = rest.find('/');
+        std::string name(rest.substr(0, s2));
+        for (std::size_t p = 0; (p = name.find('~', p)) != std::string::npos; ++p) {
+          if (p + 1 < name.size()) name.replace(p, 2, name[p + 1] == '1' ? "/" : "~");
+        }
+        rest = s2 == std::string_view::npos ? std::string_view{} : rest.substr(s2);
+        for (const auto& [p, j] : current) {
+          if (j->is_object() && j->contains(name)) next.emplace_back(p + "/" + pointer_escape(name), &(*j)[name]);
+        }
+      } else if (word == "items") {
+        for (const auto& [p, j] : current) {
+          if (!j->is_array()) continue;
+          for (std::size_t i = 0; i < j->size(); ++i) next.emplace_back(p + "/" + std::to_string(i), &(*j)[i]);
+        }
+      } else if (word == "additionalProperties") {
+        for (const auto& [p, j] : current) {
+          if (!j->is_object()) continue;
+          for (const auto& [k, v] : j->items()) next.emplace_back(p + "/" + pointer_escape(k), &v);
+        }
+      } else if (word == "allOf") {
+        auto s2 = rest.find('/', 1);
+        rest = s2 == std::string_view::npos ? std::string_view{} : rest.substr(s2);
+        next = current;
+      }
+      current = std::move(next);
+    }
+    RE2 re(regex, RE2::Quiet);
+    for (const auto& [p, j] : current) {
+      if (!j->is_string()) continue;
+      const std::string& s = j->get_ref<const std::string&>();
+      if (!RE2::PartialMatch(s, re)) return p.empty() ? "/" : p;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+void check_declarative(Checker& c, const DeclarativeRule& rule) {
+  nlohmann::json written;
+  const nlohmann::json* doc = &c.model();
+  if (!rule.on_model) {
+    written = to_json(c.config());
+    doc = &written;
+  }
+  std::vector<std::pair<std::string, const nlohmann::json*>> selected;
+  std::string pointer;
+  select(*doc, rule.select, pointer, selected);
+  for (const auto& [at, node] : selected) {
+    auto violations = rule.schema->check(*node);
+    std::string where;
+    if (!violations.empty()) {
+      // The deepest position valijson names is the most precise one.
+      for (const auto& v : violations) {
+        if (v.pointer.size() >= where.size()) where = v.pointer;
+      }
+      if (where == "/") where.clear();
+    } else {
+      std::string p = failing_pattern(rule, *node);
+      if (p.empty()) continue;
+      where = p == "/" ? "" : p;
+    }
+    std::string full = at + where;
+    std::string message = rule.message;
+    for (std::size_t p = 0; (p = message.find("{path}", p)) != std::string::npos;) {
+      std::string path = c.where(at);
+      message.replace(p, 6, path);
+      p += path.size();
+    }
+    Severity s = parse_severity(rule.doc.severity).value_or(Severity::warning);
+    auto& d = c.report(rule.doc.id, full, message, s);
+    if (!rule.doc.fix.empty()) d.hint = rule.doc.fix.substr(0, rule.doc.fix.find('\n'));
+  }
+}
+
+}  // namespace policy
+
+void check_policy(const PolicyContext& context, Diagnostics& diags) {
+  if (!context.config || !context.model || !context.model->is_object()) return;
+  policy::Checker c(context, diags);
+  policy::check_references(c);
+  policy::check_auth(c);
+  policy::check_resilience(c);
+  policy::check_cost(c);
+  for (const auto& rule : builtin_declarative_rules()) policy::check_declarative(c, rule);
+  if (context.custom_rules) {
+    for (const auto& rule : *context.custom_rules) policy::check_declarative(c, *rule);
+  }
+}
+
+std::string SeverityOverrides::lookup(const std::string& env, const std::string& rule) const {
+  if (auto e = by_env.find(env); e != by_env.end()) {
+    if (auto r = e->second.find(rule); r != e->second.end()) return r->second;
+  }
+  if (auto r = all.find(rule); r != all.end()) return r->second;
+  return {};
+}
+
+void apply_severity_overrides(const SeverityOverrides& overrides, const std::string& env, Diagnostics& diags) {
+  if (overrides.all.empty() && overrides.by_env.empty()) return;
+  Diagnostics kept;
+  for (auto& d : diags.all()) {
+    std::string o = d.rule.starts_with("GW1") ? std::string() : overrides.lookup(env, d.rule);
+    if (o == "off") continue;
+    if (auto s = parse_severity(o)) d.severity = *s;
+    kept.report(std::move(d));
+  }
+  diags = std::move(kept);
+}
+
+bool pointer_glob_covers(std::string_view glob, std::string_view pointer) {
+  while (true) {
+    if (glob.empty()) return true;  // the glob covers everything below it
+    if (pointer.empty()) return false;
+    glob.remove_prefix(1);
+    pointer.remove_prefix(1);
+    auto gs = glob.find('/');
+    auto ps = pointer.find('/');
+    std::string_view g = glob.substr(0, gs), p = pointer.substr(0, ps);
+    if (g != "*" && g != p) return false;
+    glob = gs == std::string_view::npos ? std::string_view{} : glob.substr(gs);
+    pointer = ps == std::string_view::npos ? std::string_view{} : pointer.substr(ps);
+  }
+}
+
+}  // namespace gwctl
