@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "gwctl/secret_scan.hpp"
+
 namespace gwctl {
 
 namespace {
@@ -237,6 +239,17 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
       if (variant_uses(v, layer)) folder.add(d, v.env, v.flags);
     }
     if (result.variants.empty()) folder.add(d, "", {});
+  }
+  Diagnostics secrets;  // GW3xx: every file's raw text, reported even where no variant uses it
+  scan_sources_for_secrets(project.sources, secrets);
+  for (const auto& d : secrets.all()) {
+    bool used = false;
+    for (const auto& v : result.variants) {
+      if (!variant_uses(v, project.sources.file(d.span.file).layer)) continue;
+      folder.add(d, v.env, v.flags);
+      used = true;
+    }
+    if (!used) folder.add(d, "", {});
   }
   for (const auto& v : result.variants) {
     Diagnostics flag_diags;  // e.g. an unknown flag in the environment's `flags:`
