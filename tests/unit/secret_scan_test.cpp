@@ -484,7 +484,7 @@ TEST_CASE("the scan of a 5 MB file is fast", "[secrets][speed]") {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
   CHECK(hits.size() == 1);
   WARN("5 MB scanned in " << ms << " ms");
-  CHECK(ms < 2000);  // a loose bound that holds in sanitizer builds; bench/secrets.sh measures
+  CHECK(ms < 20000);  // catches quadratic behaviour, not speed: bench/secrets.sh measures that
 }
 
 TEST_CASE("the secret rules are documented with examples the scanner does not flag", "[secrets][rules]") {
