@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/artifact.hpp"
+#include "gwctl/secret_scan.hpp"
 
 namespace gwctl::cli {
 
@@ -116,6 +117,13 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
       diags.report(d);
   }
   diags.append(run.result.diags);
+  if (stage == Stage::emit) {  // a literal credential in a value must not reach the artifact (GW3xx)
+    Diagnostics secrets;
+    scan_sources_for_secrets(project.sources, secrets, SecretScanOptions{.skip_comments = true});
+    for (const auto& d : secrets.all()) {
+      if (variant_uses(run.result.variant, project.sources.file(d.span.file).layer)) diags.report(d);
+    }
+  }
   std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
   if (!text.empty()) fmt::print(stderr, "{}", text);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;

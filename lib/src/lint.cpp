@@ -10,6 +10,7 @@
 
 #include "gwctl/parity.hpp"
 #include "gwctl/policy.hpp"
+#include "gwctl/secret_scan.hpp"
 
 namespace gwctl {
 
@@ -262,6 +263,20 @@ void apply_baseline(const SourceSet& sources, const Baseline& baseline, LintResu
   result.findings = std::move(kept);
 }
 
+// A literal in a secret-bearing field that the scanner recognised (GW3xx, naming the provider)
+// is one problem, not two: the GW111 on the same line goes.
+std::vector<Finding> drop_restated_literals(std::vector<Finding> findings) {
+  std::set<std::pair<std::uint32_t, std::uint32_t>> scanned;
+  for (const auto& f : findings) {
+    if (f.diag.rule.starts_with("GW3") && f.diag.span.valid()) scanned.insert({f.diag.span.file, f.diag.span.line});
+  }
+  if (scanned.empty()) return findings;
+  std::erase_if(findings, [&](const Finding& f) {
+    return f.diag.rule == "GW111" && scanned.count({f.diag.span.file, f.diag.span.line});
+  });
+  return findings;
+}
+
 }  // namespace
 
 LintResult lint(const Project& project, const Diagnostics& project_diags, const LintOptions& options) {
@@ -297,6 +312,17 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     }
     if (result.variants.empty()) folder.add(d, "", {});
   }
+  Diagnostics secrets;  // GW3xx: every file's raw text, reported even where no variant uses it
+  scan_sources_for_secrets(project.sources, secrets);
+  for (const auto& d : secrets.all()) {
+    bool used = false;
+    for (const auto& v : result.variants) {
+      if (!variant_uses(v, project.sources.file(d.span.file).layer)) continue;
+      folder.add(d, v.env, v.flags);
+      used = true;
+    }
+    if (!used) folder.add(d, "", {});
+  }
   std::set<std::string> broken;  // environments whose configured variant has errors
   for (const auto& d : project_diags.all()) {
     std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
@@ -328,7 +354,8 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
       for (const auto& kept : one.all()) folder.add(kept, env, v ? v->flags : std::vector<std::string>{}, root.get());
     }
   }
-  result.findings = apply_suppressions(project, folder.take(), options.today, result.suppressed);
+  result.findings =
+      apply_suppressions(project, drop_restated_literals(folder.take()), options.today, result.suppressed);
   if (options.baseline) apply_baseline(project.sources, *options.baseline, result);
   for (const auto& rule : project.custom_rules) result.custom_rules.push_back(rule->doc);
   return result;

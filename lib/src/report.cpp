@@ -1,6 +1,7 @@
 #include "gwctl/report.hpp"
 
 #include "gwctl/rules.hpp"
+#include "gwctl/secret_scan.hpp"
 #include "gwctl/secrets.hpp"
 #include "gwctl/version.hpp"
 
@@ -98,7 +99,7 @@ void snippet(std::string& out, const Span& span, const SourceSet& sources, Sever
   const SourceFile& f = sources.file(span.file);
   std::string_view raw = f.line(span.line);
   if (raw.empty() && f.text.empty()) return;
-  std::string masked = mask_secret_values(raw);
+  std::string masked = mask_secret_values(mask_detected_secrets(raw));  // any other credential on the line too
   if (mask_value && span.column > 0 && span.column - 1 < masked.size()) {
     std::size_t colon = masked.find(':', span.column - 1);
     std::size_t to = colon == std::string::npos ? colon : masked.find(" #", colon);

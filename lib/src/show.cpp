@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/interpolate.hpp"
+#include "gwctl/secret_scan.hpp"
 #include "gwctl/secrets.hpp"
 
 namespace gwctl {
@@ -153,6 +154,11 @@ NodePtr redact(const NodePtr& node, const SchemaNode* s, bool secret) {
       return masked;
     }
     secret = true;  // every scalar below a credential position
+  }
+  if (node->is_string() && contains_detected_secret(node->text)) {  // a key in any other field (GW3xx)
+    auto masked = std::make_shared<Node>(*node);
+    masked->text = "<redacted: literal secret>";
+    return masked;
   }
   std::shared_ptr<Node> copy;
   if (node->is_map()) {

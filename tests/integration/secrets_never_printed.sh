@@ -85,23 +85,23 @@ expect_no_literal() {
 }
 
 case_lint_text() {
-  check "lint (text): exit 1, GW111 reported, no literal printed"
+  check "lint (text): exit 1, each literal reported (GW301 names the provider), no literal printed"
   gw -C "$T" lint
   expect_no_crash
   expect_status 1
-  expect_output_has "GW111"
+  expect_output_has "GW301"
   expect_no_literal "lint (text)"
 }
 
 case_lint_json() {
-  check "lint --format json: exit 1, one GW111 finding per literal, no literal printed"
+  check "lint --format json: exit 1, one finding per literal (GW3xx, or GW111 when not recognised), no literal printed"
   gw -C "$T" lint --format json
   expect_no_crash
   expect_status 1
   local n
   n=$(python3 -c 'import json, sys
-print(sum(1 for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "GW111"))' "$TMP/out")
-  [[ $n -eq ${#KEYS[@]} ]] || fail "lint --format json: $n GW111 findings, expected ${#KEYS[@]} (one per literal)"
+print(sum(1 for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "GW111" or f["rule"].startswith("GW3")))' "$TMP/out")
+  [[ $n -eq ${#KEYS[@]} ]] || fail "lint --format json: $n secret findings, expected ${#KEYS[@]} (one per literal)"
   expect_no_literal "lint --format json"
 }
 
@@ -146,4 +146,83 @@ case_show_report() {
   done
 }
 
-run_cases case_lint_text case_lint_json case_lint_report_files case_compile case_show_report
+# Credentials of other formats (GW301-GW306), made up at test time, in comments, in a flag
+# overlay, in gwctl.yaml, in fields that are not secret-bearing (a URL's password, a variable)
+# and base64-encoded: lint reports each once, compile refuses to write an artifact, show
+# redacts them; none is ever printed.
+other_tokens() {
+  python3 -c 'import base64, secrets, string
+a = string.ascii_letters + string.digits
+r = lambda n, al=a: "".join(secrets.choice(al) for _ in range(n))
+print("ghp_" + r(36))
+print("sk-ant-api03-" + r(93) + "AA")
+print("AKIA" + r(16, string.ascii_uppercase + "234567"))
+print(r(20))
+print("xoxb-" + r(11, string.digits) + "-" + r(24))
+print(base64.b64encode(("GROQ_API_KEY=gsk_" + r(52)).encode()).decode())
+print("glpat-" + r(20))'
+}
+mapfile -t OTHER < <(other_tokens)
+T2=$TMP/tree2
+make_tree "$T2"
+mkdir -p "$T2/flags"
+cat >> "$T2/base/gateway.yaml" << EOF
+  # config sync: ${OTHER[0]}
+providers:
+  openai:
+    kind: openai
+    base_url: https://proxy:${OTHER[3]}@llm-proxy.internal/v1
+    api_key: \${secret:OPENAI_API_KEY}
+vars:
+  notify: ${OTHER[4]}
+  blob: ${OTHER[5]}
+EOF
+printf '# before the migration: %s\ngateway:\n  replicas: 2\n' "${OTHER[1]}" > "$T2/envs/prod.yaml"
+printf '# bedrock: %s\ngateway: {replicas: 3}\n' "${OTHER[2]}" > "$T2/flags/big.yaml"
+printf 'environments: [dev, prod]\n# gitlab mirror: %s\n' "${OTHER[6]}" > "$T2/gwctl.yaml"
+
+expect_no_other() {
+  local where=$1 file=${2:-$TMP/all} k
+  for k in "${OTHER[@]}"; do
+    if grep -a -q -F -e "${k:6:16}" "$file"; then
+      fail "$where: a planted credential appears in the output (line $(grep -a -n -F -e "${k:6:16}" "$file" | head -n 1 | cut -d: -f1))"
+    fi
+  done
+}
+
+case_other_formats_lint() {
+  local format n
+  for format in text json sarif junit github gitlab; do
+    check "lint --format $format: planted credentials of other formats are never printed"
+    gw -C "$T2" lint --format "$format"
+    expect_no_crash
+    expect_status 1
+    expect_no_other "lint --format $format"
+  done
+  check "lint --format json: one GW3xx finding per planted credential"
+  gw -C "$T2" lint --format json
+  n=$(python3 -c 'import json, sys
+print(sum(1 for f in json.load(open(sys.argv[1]))["findings"] if f["rule"].startswith("GW3")))' "$TMP/out")
+  [[ $n -eq ${#OTHER[@]} ]] || fail "lint --format json: $n GW3xx findings, expected ${#OTHER[@]} (one per credential)"
+}
+
+case_other_formats_compile_show() {
+  check "compile --env prod: no artifact with a literal credential in a value, none printed"
+  gw -C "$T2" compile --env prod -o "$TMP/other.json"
+  expect_no_crash
+  expect_status 1
+  expect_output_has "GW305"
+  [[ ! -e $TMP/other.json ]] || fail "compile wrote an artifact holding a literal credential"
+  expect_no_other "compile --env prod"
+  local args
+  for args in "show --env prod" "show --env prod --provenance" "show --env prod --format json" "show --env dev --flag big"; do
+    check "gwctl $args: no planted credential printed"
+    # shellcheck disable=SC2086
+    gw -C "$T2" $args
+    expect_no_crash
+    expect_no_other "gwctl $args"
+  done
+}
+
+run_cases case_lint_text case_lint_json case_lint_report_files case_compile case_show_report \
+  case_other_formats_lint case_other_formats_compile_show
