@@ -147,6 +147,7 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   policy.model = &model.config;
   policy.base = base_.get();
   policy.custom_rules = &project_.custom_rules;
+  policy.cache = &policy_cache_;
   check_policy(policy, r.diags);
   apply_severity_overrides(project_.settings.severity, env, r.diags);
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;

@@ -19,6 +19,7 @@
 #include "gwctl/diagnostic.hpp"
 #include "gwctl/merge.hpp"
 #include "gwctl/normalize.hpp"
+#include "gwctl/policy.hpp"
 #include "gwctl/project.hpp"
 #include "gwctl/validate.hpp"
 
@@ -69,7 +70,8 @@ class Pipeline {
   const Project& project_;
   NodePtr base_;  // the base layer merged once
   Diagnostics base_diags_;
-  mutable ValidationCache cache_;  // entities shared between runs are validated once
+  mutable ValidationCache cache_;     // entities shared between runs are validated once
+  mutable PolicyCache policy_cache_;  // and their route-local policy checks run once
 };
 
 }  // namespace gwctl

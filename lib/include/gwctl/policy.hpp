@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -24,6 +25,16 @@
 
 namespace gwctl {
 
+// What the route-local checks found for each route node, so that variants sharing a route check
+// it once. Owned by the pipeline; not thread-safe.
+struct PolicyCache {
+  struct Entry {
+    NodePtr node;                   // keeps the key alive, so its address is not reused
+    std::vector<Diagnostic> diags;  // paths relative to the route
+  };
+  std::unordered_map<const Node*, Entry> routes;
+};
+
 struct PolicyContext {
   std::string env;
   bool production = false;                // the last environment of the promotion order
@@ -31,6 +42,7 @@ struct PolicyContext {
   const nlohmann::json* model = nullptr;  // the GatewayModel's config
   const Node* base = nullptr;             // the base layer alone (merged, not interpolated); may be null
   const std::vector<std::shared_ptr<DeclarativeRule>>* custom_rules = nullptr;
+  PolicyCache* cache = nullptr;  // optional
 };
 
 void check_policy(const PolicyContext& context, Diagnostics& diags);

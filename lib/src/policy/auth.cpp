@@ -1,5 +1,6 @@
 // GW4xx: auth and exposure. Who can reach a route, from where, and what leaks.
 #include <algorithm>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -98,20 +99,23 @@ void check_jwt(Checker& c, const nlohmann::json& route, std::size_t r) {
   }
 }
 
-// The route of the base layer with this name, as written (not interpolated).
-const Node* base_route(const Node* base, const std::string& name) {
+// The routes of the base layer by name, as written (not interpolated).
+std::unordered_map<std::string, const Node*> base_routes(const Node* base) {
+  std::unordered_map<std::string, const Node*> out;
   const Node* routes = base && base->is_map() ? base->get("routes") : nullptr;
-  if (!routes || !routes->is_seq()) return nullptr;
+  if (!routes || !routes->is_seq()) return out;
   for (const auto& item : routes->items) {
     const Node* n = item->is_map() ? item->get("name") : nullptr;
-    if (n && n->scalar_text() == name) return item.get();
+    if (n && n->is_scalar()) out.emplace(n->scalar_text(), item.get());
   }
-  return nullptr;
+  return out;
 }
 
-void check_weakened(Checker& c, const nlohmann::json& route, std::size_t r) {
-  const Node* before = base_route(c.context().base, str(route, "name"));
-  if (!before) return;
+void check_weakened(Checker& c, const nlohmann::json& route, std::size_t r,
+                    const std::unordered_map<std::string, const Node*>& base) {
+  auto found = base.find(str(route, "name"));
+  if (found == base.end()) return;
+  const Node* before = found->second;
   const Node* auth = before->get("auth");
   auto text = [&](const char* key, const char* fallback) {
     const Node* n = auth && auth->is_map() ? auth->get(key) : nullptr;
@@ -180,14 +184,16 @@ void check_consumers(Checker& c) {
 
 }  // namespace
 
+void check_auth_route(Checker& c, const nlohmann::json& route, std::size_t r) {
+  check_public_routes(c, route, r);
+  check_cors(c, route, r);
+  check_jwt(c, route, r);
+}
+
 void check_auth(Checker& c) {
   const auto& routes = sub(c.model(), "routes");
-  for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
-    check_public_routes(c, routes[r], r);
-    check_cors(c, routes[r], r);
-    check_jwt(c, routes[r], r);
-    check_weakened(c, routes[r], r);
-  }
+  auto base = base_routes(c.context().base);
+  for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) check_weakened(c, routes[r], r, base);
   check_admin(c);
   check_consumers(c);
 }

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -73,14 +75,49 @@ inline std::string entity_ptr(std::string_view collection, std::string_view name
 }
 // A route proxies to models (rather than answering itself with `respond`).
 bool proxies(const nlohmann::json& route);
-// The model aliases a route can reach: its `models`, its default, and their fallbacks,
-// transitively (known aliases only), in first-reached order.
-std::vector<std::string> reachable_models(const nlohmann::json& model, const nlohmann::json& route);
+// The models and their fallbacks, with what each alias reaches summarised once: large configs
+// chain hundreds of models and route thousands of routes to them.
+class ModelGraph {
+ public:
+  explicit ModelGraph(const nlohmann::json& model);
+
+  // Over an alias and every model its fallbacks reach, transitively.
+  struct Reach {
+    bool priced = false;
+    double input = 0, output = 0;  // the highest prices per million tokens
+    double per_request = 0;        // the costliest single request: full context in, max output out
+  };
+  const Reach& reach(const std::string& alias);
+  // The same over a route's models and default.
+  Reach route_reach(const nlohmann::json& route);
+  // The aliases a route lets clients ask for: its default, then its models (known ones only).
+  std::vector<std::string> asked(const nlohmann::json& route) const;
+  // Every alias reachable from some route, fallbacks included.
+  std::unordered_set<std::string> used_by(const nlohmann::json& routes) const;
+  // The longest fallback chain from an alias (cycles cut), at most `cap`.
+  std::size_t depth(const std::string& alias, std::size_t cap = 9);
+
+ private:
+  const nlohmann::json& models_;
+  std::unordered_map<std::string, Reach> reach_;
+  std::unordered_map<std::string, std::size_t> depth_;
+  std::unordered_set<std::string> visiting_;
+};
+
+// Checks that read one route and nothing else: cached per route node across variants.
+void check_auth_route(Checker& c, const nlohmann::json& route, std::size_t r);
+void check_resilience_route(Checker& c, const nlohmann::json& route, std::size_t r);
+void check_cost_route(Checker& c, const nlohmann::json& route, std::size_t r);
 
 void check_references(Checker& c);  // GW2xx
 void check_auth(Checker& c);        // GW4xx
 void check_resilience(Checker& c);  // GW5xx
 void check_cost(Checker& c);        // GW6xx
-void check_declarative(Checker& c, const DeclarativeRule& rule);
+// A declarative rule over the whole document, or over one route: `route` is the route's
+// model JSON at route_ptr(r) (only for rules whose select is route-scoped).
+void check_declarative(Checker& c, const DeclarativeRule& rule, const nlohmann::json* route = nullptr,
+                       std::size_t r = 0);
+// Whether a rule's select stays inside one route (/routes/*/…) of the model.
+bool route_scoped(const DeclarativeRule& rule);
 
 }  // namespace gwctl::policy

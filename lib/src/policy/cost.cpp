@@ -39,12 +39,12 @@ bool local_limits_anywhere(const nlohmann::json& model) {
 std::vector<RouteSpend> worst_case_spend(const nlohmann::json& model) {
   std::vector<RouteSpend> out;
   const auto& routes = sub(model, "routes");
-  const auto& models = sub(model, "models");
   const auto& gateway = sub(model, "gateway");
   // Local limits are per replica: the fleet admits replicas × the limit.
   double replicas =
       str(gateway, "rate_limit_store", "local") == "local" ? std::max(1.0, num(gateway, "replicas", 1)) : 1.0;
   const auto& consumers = sub(model, "consumers");
+  policy::ModelGraph graph(model);
   for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
     const auto& route = routes[r];
     RouteSpend s;
@@ -54,18 +54,9 @@ std::vector<RouteSpend> worst_case_spend(const nlohmann::json& model) {
       out.push_back(s);
       continue;
     }
-    double in = 0, outp = 0, per_request = 0;
-    for (const auto& alias : policy::reachable_models(model, route)) {
-      const auto& m = models[alias];
-      const auto* pricing = field(m, "pricing");
-      if (!pricing) continue;
-      s.priced = true;
-      double pin = num(*pricing, "input_per_mtok"), pout = num(*pricing, "output_per_mtok");
-      in = std::max(in, pin);
-      outp = std::max(outp, pout);
-      double ctx = num(m, "context_window"), max_out = num(m, "max_output_tokens", ctx);
-      per_request = ctx > 0 ? std::max(per_request, (ctx * pin + max_out * pout) / 1e6) : per_request;
-    }
+    policy::ModelGraph::Reach reach = graph.route_reach(route);
+    s.priced = reach.priced;
+    double in = reach.input, outp = reach.output, per_request = reach.per_request;
     if (!s.priced) {
       s.bounded = true;
       out.push_back(s);
@@ -114,22 +105,26 @@ std::vector<RouteSpend> worst_case_spend(const nlohmann::json& model) {
 
 namespace policy {
 
+void check_cost_route(Checker& c, const nlohmann::json& route, std::size_t r) {
+  if (!proxies(route)) return;
+  bool authenticated = str(sub(route, "auth"), "type", "api_key") != "none";
+  if (authenticated && !has_limit(route, "requests") && !has_limit(route, "tokens")) {
+    c.report("GW601", route_ptr(r), fmt::format("route '{}' has no request or token limit", str(route, "name"))).hint =
+        "add limits: [{requests: N, per: 1m}, {tokens: N, per: 1m}]; one leaked key can otherwise spend "
+        "without bound";
+  }
+}
+
 void check_cost(Checker& c) {
   const auto& m = c.model();
   const auto& routes = sub(m, "routes");
+  ModelGraph graph(m);
   for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
     const auto& route = routes[r];
     if (!proxies(route)) continue;
     std::string name = str(route, "name");
-    bool authenticated = str(sub(route, "auth"), "type", "api_key") != "none";
-    bool requests = has_limit(route, "requests"), tokens = has_limit(route, "tokens");
-    if (authenticated && !requests && !tokens) {
-      c.report("GW601", route_ptr(r), fmt::format("route '{}' has no request or token limit", name)).hint =
-          "add limits: [{requests: N, per: 1m}, {tokens: N, per: 1m}]; one leaked key can otherwise spend without "
-          "bound";
-    }
-    bool priced = false;
-    for (const auto& alias : reachable_models(m, route)) priced = priced || field(sub(m, "models")[alias], "pricing");
+    bool tokens = has_limit(route, "tokens");
+    bool priced = graph.route_reach(route).priced;
     if (priced && !tokens && !field(route, "budget")) {
       c.report("GW603", route_ptr(r),
                fmt::format("route '{}' serves priced models with neither a budget nor a token limit", name))

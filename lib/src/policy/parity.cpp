@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -79,21 +81,20 @@ class Comparer {
     }
     if (named) {
       std::vector<std::string> names;
-      std::set<std::string> seen;
-      for (const Node* n : nodes) {
-        for (const auto& i : n->items) {
+      std::vector<std::unordered_map<std::string, const Node*>> by_name(nodes.size());
+      std::unordered_set<std::string> seen;
+      for (std::size_t k = 0; k < nodes.size(); ++k) {
+        for (const auto& i : nodes[k]->items) {
           std::string name = i->get("name")->scalar_text();
+          by_name[k].emplace(name, i.get());
           if (seen.insert(name).second) names.push_back(name);
         }
       }
       for (const auto& name : names) {
         std::vector<const Node*> children;
-        for (const Node* n : nodes) {
-          const Node* found = nullptr;
-          for (const auto& i : n->items) {
-            if (i->get("name")->scalar_text() == name) found = i.get();
-          }
-          children.push_back(found);
+        for (const auto& index : by_name) {
+          auto it = index.find(name);
+          children.push_back(it == index.end() ? nullptr : it->second);
         }
         descend(children, path, where, name, fmt::format("{}[{}]", where, name));
       }

@@ -57,18 +57,82 @@ bool proxies(const nlohmann::json& route) {
   return !field(route, "respond");
 }
 
-std::vector<std::string> reachable_models(const nlohmann::json& model, const nlohmann::json& route) {
-  std::vector<std::string> out;
-  const auto& models = sub(model, "models");
-  std::vector<std::string> queue = strings(route, "models");
-  if (auto d = str(route, "default_model"); !d.empty()) queue.insert(queue.begin(), d);
-  for (std::size_t i = 0; i < queue.size(); ++i) {
-    const std::string& alias = queue[i];
-    if (!models.contains(alias) || std::find(out.begin(), out.end(), alias) != out.end()) continue;
-    out.push_back(alias);
-    for (const auto& f : strings(models[alias], "fallbacks")) queue.push_back(f);
+ModelGraph::ModelGraph(const nlohmann::json& model) : models_(sub(model, "models")) {}
+
+const ModelGraph::Reach& ModelGraph::reach(const std::string& alias) {
+  if (auto it = reach_.find(alias); it != reach_.end()) return it->second;
+  static const Reach none;
+  if (!models_.contains(alias) || !visiting_.insert(alias).second) return none;  // unknown, or a cycle
+  const auto& m = models_[alias];
+  Reach r;
+  if (const auto* pricing = field(m, "pricing")) {
+    r.priced = true;
+    r.input = num(*pricing, "input_per_mtok");
+    r.output = num(*pricing, "output_per_mtok");
+    double ctx = num(m, "context_window"), max_out = num(m, "max_output_tokens", ctx);
+    if (ctx > 0) r.per_request = (ctx * r.input + max_out * r.output) / 1e6;
   }
+  for (const auto& f : strings(m, "fallbacks")) {
+    const Reach& next = reach(f);
+    r.priced = r.priced || next.priced;
+    r.input = std::max(r.input, next.input);
+    r.output = std::max(r.output, next.output);
+    r.per_request = std::max(r.per_request, next.per_request);
+  }
+  visiting_.erase(alias);
+  return reach_[alias] = r;
+}
+
+std::vector<std::string> ModelGraph::asked(const nlohmann::json& route) const {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& a) {
+    if (models_.contains(a) && std::find(out.begin(), out.end(), a) == out.end()) out.push_back(a);
+  };
+  add(str(route, "default_model"));
+  for (const auto& a : strings(route, "models")) add(a);
   return out;
+}
+
+ModelGraph::Reach ModelGraph::route_reach(const nlohmann::json& route) {
+  Reach r;
+  for (const auto& alias : asked(route)) {
+    const Reach& one = reach(alias);
+    r.priced = r.priced || one.priced;
+    r.input = std::max(r.input, one.input);
+    r.output = std::max(r.output, one.output);
+    r.per_request = std::max(r.per_request, one.per_request);
+  }
+  return r;
+}
+
+std::unordered_set<std::string> ModelGraph::used_by(const nlohmann::json& routes) const {
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> queue;
+  for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
+    for (const auto& a : asked(routes[r])) {
+      if (seen.insert(a).second) queue.push_back(a);
+    }
+  }
+  while (!queue.empty()) {
+    std::string a = std::move(queue.back());
+    queue.pop_back();
+    for (const auto& f : strings(models_[a], "fallbacks")) {
+      if (models_.contains(f) && seen.insert(f).second) queue.push_back(f);
+    }
+  }
+  return seen;
+}
+
+std::size_t ModelGraph::depth(const std::string& alias, std::size_t cap) {
+  if (auto it = depth_.find(alias); it != depth_.end()) return it->second;
+  if (!models_.contains(alias) || !visiting_.insert(alias).second) return 0;
+  std::size_t best = 0;
+  for (const auto& f : strings(models_[alias], "fallbacks")) {
+    if (f == alias || !models_.contains(f)) continue;
+    best = std::max(best, std::min(cap, 1 + depth(f, cap)));
+  }
+  visiting_.erase(alias);
+  return depth_[alias] = best;
 }
 
 namespace {
@@ -163,16 +227,25 @@ std::string failing_pattern(const DeclarativeRule& rule, const nlohmann::json& i
 
 }  // namespace
 
-void check_declarative(Checker& c, const DeclarativeRule& rule) {
-  nlohmann::json written;
-  const nlohmann::json* doc = &c.model();
-  if (!rule.on_model) {
-    written = to_json(c.config());
-    doc = &written;
-  }
+bool route_scoped(const DeclarativeRule& rule) {
+  return rule.on_model && (rule.select == "/routes/*" || rule.select.starts_with("/routes/*/"));
+}
+
+void check_declarative(Checker& c, const DeclarativeRule& rule, const nlohmann::json* route, std::size_t r) {
   std::vector<std::pair<std::string, const nlohmann::json*>> selected;
-  std::string pointer;
-  select(*doc, rule.select, pointer, selected);
+  nlohmann::json written;
+  if (route) {
+    std::string pointer = route_ptr(r);
+    select(*route, std::string_view(rule.select).substr(std::string_view("/routes/*").size()), pointer, selected);
+  } else {
+    const nlohmann::json* doc = &c.model();
+    if (!rule.on_model) {
+      written = to_json(c.config());
+      doc = &written;
+    }
+    std::string pointer;
+    select(*doc, rule.select, pointer, selected);
+  }
   for (const auto& [at, node] : selected) {
     auto violations = rule.schema->check(*node);
     std::string where;
@@ -204,14 +277,53 @@ void check_declarative(Checker& c, const DeclarativeRule& rule) {
 
 void check_policy(const PolicyContext& context, Diagnostics& diags) {
   if (!context.config || !context.model || !context.model->is_object()) return;
+  std::vector<const DeclarativeRule*> declarative;
+  for (const auto& rule : builtin_declarative_rules()) declarative.push_back(&rule);
+  if (context.custom_rules) {
+    for (const auto& rule : *context.custom_rules) declarative.push_back(rule.get());
+  }
   policy::Checker c(context, diags);
+
+  // Route-local checks, once per distinct route node: lint's variants share most routes.
+  const auto& routes = policy::sub(*context.model, "routes");
+  const Node* written = context.config->get("routes");
+  for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
+    NodePtr node = written && written->is_seq() && r < written->items.size() ? written->items[r] : nullptr;
+    std::string prefix = policy::route_ptr(r);
+    if (context.cache && node) {
+      if (auto it = context.cache->routes.find(node.get()); it != context.cache->routes.end()) {
+        for (Diagnostic d : it->second.diags) {
+          d.path = prefix + d.path;
+          diags.report(std::move(d));
+        }
+        continue;
+      }
+    }
+    Diagnostics local;
+    policy::Checker lc(context, local);
+    policy::check_auth_route(lc, routes[r], r);
+    policy::check_resilience_route(lc, routes[r], r);
+    policy::check_cost_route(lc, routes[r], r);
+    for (const auto* rule : declarative) {
+      if (policy::route_scoped(*rule)) policy::check_declarative(lc, *rule, &routes[r], r);
+    }
+    if (context.cache && node) {
+      auto& entry = context.cache->routes[node.get()];
+      entry.node = node;
+      for (Diagnostic d : local.all()) {
+        d.path = d.path.substr(std::min(prefix.size(), d.path.size()));
+        entry.diags.push_back(std::move(d));
+      }
+    }
+    for (auto& d : local.all()) diags.report(std::move(d));
+  }
+
   policy::check_references(c);
   policy::check_auth(c);
   policy::check_resilience(c);
   policy::check_cost(c);
-  for (const auto& rule : builtin_declarative_rules()) policy::check_declarative(c, rule);
-  if (context.custom_rules) {
-    for (const auto& rule : *context.custom_rules) policy::check_declarative(c, *rule);
+  for (const auto* rule : declarative) {
+    if (!policy::route_scoped(*rule)) policy::check_declarative(c, *rule);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -87,7 +88,13 @@ void check_names(Checker& c) {
   const auto models = keys_of(sub(m, "models"));
   const auto routes = names_of(sub(m, "routes"));
   const auto consumers = names_of(sub(m, "consumers"));
-  auto known = [](const std::vector<std::string>& names, const std::string& n) {
+  // Sets for lookups: a large config has thousands of routes and grants.
+  std::unordered_set<std::string> provider_set(providers.begin(), providers.end()),
+      model_set(models.begin(), models.end()), route_set(routes.begin(), routes.end());
+  auto known = [&](const std::vector<std::string>& names, const std::string& n) {
+    if (&names == &providers) return provider_set.count(n) > 0;
+    if (&names == &models) return model_set.count(n) > 0;
+    if (&names == &routes) return route_set.count(n) > 0;
     return std::find(names.begin(), names.end(), n) != names.end();
   };
 
@@ -268,24 +275,11 @@ void check_fallbacks(Checker& c) {
   for (const auto& [alias, model] : models.items()) {
     if (state[alias] == 0) visit(alias);
   }
-  // Depth: the longest chain of distinct aliases reachable by fallbacks.
-  std::function<std::size_t(const std::string&, std::set<std::string>&)> depth =
-      [&](const std::string& alias, std::set<std::string>& seen) -> std::size_t {
-    std::size_t best = 0;
-    for (const auto& next : strings(models[alias], "fallbacks")) {
-      if (!models.contains(next) || seen.count(next)) continue;
-      seen.insert(next);
-      best = std::max(best, 1 + depth(next, seen));
-      seen.erase(next);
-      if (best > 8) break;  // deep enough to report; stop exploring
-    }
-    return best;
-  };
+  ModelGraph graph(c.model());
   for (const auto& [alias, model] : models.items()) {
     auto fallbacks = strings(model, "fallbacks");
     if (fallbacks.empty()) continue;
-    std::set<std::string> seen{alias};
-    std::size_t d = depth(alias, seen);
+    std::size_t d = graph.depth(alias);
     if (d > 3) {
       c.report("GW205", entity_ptr("models", alias) + "/fallbacks",
                fmt::format("model '{}' falls back through {} models in a row; more than 3 makes worst-case latency "
@@ -362,11 +356,7 @@ void check_unused(Checker& c) {
           .hint = "remove it, or reference it from a model's deployments";
     }
   }
-  std::set<std::string> used_models;
-  const auto& routes = sub(m, "routes");
-  for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
-    for (const auto& a : reachable_models(m, routes[r])) used_models.insert(a);
-  }
+  auto used_models = ModelGraph(m).used_by(sub(m, "routes"));
   for (const auto& [alias, model] : sub(m, "models").items()) {
     if (!used_models.count(alias)) {
       c.report("GW210", entity_ptr("models", alias),

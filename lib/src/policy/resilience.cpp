@@ -38,11 +38,10 @@ void check_timeouts(Checker& c, const nlohmann::json& route, std::size_t r) {
   }
 }
 
-void check_retries(Checker& c, const nlohmann::json& route, std::size_t r) {
+void check_retry_statuses(Checker& c, const nlohmann::json& route, std::size_t r) {
   if (!proxies(route)) return;
   std::string name = str(route, "name");
-  const auto& res = sub(route, "resilience");
-  const auto& retry_on = sub(res, "retry_on");
+  const auto& retry_on = sub(sub(route, "resilience"), "retry_on");
   for (std::size_t i = 0; retry_on.is_array() && i < retry_on.size(); ++i) {
     if (!retry_on[i].is_number_integer()) continue;
     int status = retry_on[i].get<int>();
@@ -52,9 +51,15 @@ void check_retries(Checker& c, const nlohmann::json& route, std::size_t r) {
           .hint = "retry only on 408, 409, 429, 5xx, timeout and connect_error";
     }
   }
+}
+
+void check_retries(Checker& c, const nlohmann::json& route, std::size_t r) {
+  if (!proxies(route)) return;
+  std::string name = str(route, "name");
+  const auto& res = sub(route, "resilience");
   bool retries = num(res, "retries") > 0;
   bool fallbacks = false;
-  for (const auto& alias : reachable_models(c.model(), route)) {
+  for (const auto& alias : ModelGraph(c.model()).asked(route)) {
     fallbacks = fallbacks || !strings(sub(sub(c.model(), "models"), alias), "fallbacks").empty();
   }
   if ((retries || fallbacks) && !c.written(route_ptr(r) + "/resilience/max_attempts")) {
@@ -175,10 +180,14 @@ void check_ejection(Checker& c, const nlohmann::json& route, std::size_t r) {
 
 }  // namespace
 
+void check_resilience_route(Checker& c, const nlohmann::json& route, std::size_t r) {
+  check_timeouts(c, route, r);
+  check_retry_statuses(c, route, r);
+}
+
 void check_resilience(Checker& c) {
   const auto& routes = sub(c.model(), "routes");
   for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
-    check_timeouts(c, routes[r], r);
     check_retries(c, routes[r], r);
     check_plan(c, routes[r], r);
     check_ejection(c, routes[r], r);
