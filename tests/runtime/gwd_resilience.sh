@@ -9,6 +9,34 @@ compile "$TMP/tree" "$TMP/a.json"
 start_gwd "$TMP/a.json"
 attempts_of_last() { tail -n 1 "$TMP/gwd.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["attempts"])'; }
 
+check "a failing deployment is ejected: its traffic goes to the others, an event is logged, a metric exported"
+mock_set '{"status": 500, "model": "m-primary", "count": -1}'
+for _ in $(seq 1 30); do
+  chat > /dev/null
+  if grep -q '"event":"deployment_ejected"' "$TMP/gwd.err"; then break; fi
+done
+grep -q '"deployment":"primary/m-primary-2024","event":"deployment_ejected"' "$TMP/gwd.err" || fail "no ejection event"
+curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" > "$TMP/metrics"
+grep -q 'gwd_ejections_total{deployment="primary/m-primary-2024"}' "$TMP/metrics" || fail "no ejection metric"
+grep -q 'gwd_deployment_ejected{deployment="primary/m-primary-2024"} 1' "$TMP/metrics" || fail "not shown as ejected"
+curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q '"ejected":\[[^]]*"primary/m-primary-2024"' || fail "/config lacks it"
+before=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
+for _ in $(seq 1 10); do
+  chat
+  expect_status 200
+done
+after=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
+[[ $before == "$after" ]] || fail "the ejected deployment still got traffic ($before → $after)"
+
+check "after the window it is probed back in and restored on success"
+mock_reset
+sleep 2.1
+for _ in $(seq 1 30); do chat > /dev/null; done
+grep -q '"deployment":"primary/m-primary-2024","event":"deployment_restored"' "$TMP/gwd.err" || fail "no restore event"
+[[ $(mock_stat 'd["by_model"].get("m-primary-2024", 0) > 10') == True ]] || fail "the primary gets no traffic again"
+
+mock_reset
+
 check "500s are retried on the model, then the request falls back to the next alias"
 mock_set '{"status": 500, "model": "m-", "count": -1}'
 chat
@@ -53,30 +81,6 @@ STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$dead_port/v
   -H 'authorization: Bearer key-app' --data '{}')
 expect_status 502
 expect_body_has '"type":"upstream_unavailable"'
-
-check "a failing deployment is ejected: its traffic goes to the others, an event is logged, a metric exported"
-mock_reset
-mock_set '{"status": 500, "model": "m-primary", "count": -1}'
-for _ in $(seq 1 30); do chat > /dev/null; done
-grep -q '"deployment":"primary/m-primary-2024","event":"deployment_ejected"' "$TMP/gwd.err" || fail "no ejection event"
-curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" > "$TMP/metrics"
-grep -q 'gwd_ejections_total{deployment="primary/m-primary-2024"}' "$TMP/metrics" || fail "no ejection metric"
-grep -q 'gwd_deployment_ejected{deployment="primary/m-primary-2024"} 1' "$TMP/metrics" || fail "not shown as ejected"
-curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q '"ejected":\["primary/m-primary-2024"\]' || fail "/config lacks it"
-before=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
-for _ in $(seq 1 10); do
-  chat
-  expect_status 200
-done
-after=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
-[[ $before == "$after" ]] || fail "the ejected deployment still got traffic ($before → $after)"
-
-check "after the window it is probed back in and restored on success"
-mock_reset
-sleep 1.2
-for _ in $(seq 1 30); do chat > /dev/null; done
-grep -q '"deployment":"primary/m-primary-2024","event":"deployment_restored"' "$TMP/gwd.err" || fail "no restore event"
-[[ $(mock_stat 'd["by_model"].get("m-primary-2024", 0) > 10') == True ]] || fail "the primary gets no traffic again"
 
 kill -0 "$GWD_PID" || fail "gwd died"
 done_ok
