@@ -26,11 +26,14 @@ for _ in $(seq 1 10); do
   expect_status 200
 done
 after=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
-[[ $before == "$after" ]] || fail "the ejected deployment still got traffic ($before → $after)"
+# (Only while it is still out: on a slow machine the 3 s window may have ended meanwhile.)
+if curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q '"ejected":\[[^]]*"primary/m-primary-2024"'; then
+  [[ $before == "$after" ]] || fail "the ejected deployment still got traffic ($before → $after)"
+fi
 
 check "after the window it is probed back in and restored on success"
 mock_reset
-sleep 2.1
+sleep 3.1
 for _ in $(seq 1 30); do chat > /dev/null; done
 grep -q '"deployment":"primary/m-primary-2024","event":"deployment_restored"' "$TMP/gwd.err" || fail "no restore event"
 [[ $(mock_stat 'd["by_model"].get("m-primary-2024", 0) > 10') == True ]] || fail "the primary gets no traffic again"
@@ -47,13 +50,13 @@ expect_body_has '"model":"backup-2024"'
 mock_reset
 
 check "a first byte slower than timeouts.first_byte is a timeout: retried, then fallen back"
-mock_set '{"delay_ms": 600, "model": "m-", "count": -1}'
+mock_set '{"delay_ms": 1500, "model": "m-", "count": -1}'
 start=$(date +%s%N)
 chat
 expect_status 200
 expect_body_has '"model":"backup-2024"'
 ms=$((($(date +%s%N) - start) / 1000000))
-[[ $ms -ge 900 && $ms -lt 3000 ]] || fail "took $ms ms, expected 3 timeouts of 300 ms"
+[[ $ms -ge 2900 && $ms -lt 8000 ]] || fail "took $ms ms, expected 3 timeouts of 1 s"
 mock_reset
 
 check "when every alias fails, max_attempts bounds the attempts and the last upstream answer is relayed"

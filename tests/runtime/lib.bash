@@ -78,7 +78,7 @@ start_mock() {
 
 # A config root: providers "primary" (openai-compatible) and "canary" (azure-openai) on the
 # mock; model "m" (90/10 over them, falling back to "backup"); routes health (respond), chat
-# (api_key, 600 requests a minute, retries, fallback, ejection over 2 s windows), limited (2 requests a minute per consumer); consumers
+# (api_key, 600 requests a minute, retries, fallback, ejection over 3 s windows; first_byte and idle timeouts 1 s), limited (2 requests a minute per consumer); consumers
 # app (every route, models m and backup) and other (route limited only).
 write_config() {
   local d=$1
@@ -135,8 +135,8 @@ routes:
       retry_on: [500, 503, timeout]
       fallback_on: [500, 502, 503, timeout, connect_error]
       max_attempts: 5
-      eject: {error_rate: 0.5, window: 2s, min_requests: 4}
-    timeouts: {total: 5s, first_byte: 300ms, idle: 300ms}
+      eject: {error_rate: 0.5, window: 3s, min_requests: 4}
+    timeouts: {total: 10s, first_byte: 1s, idle: 1s}
     limits:
       - {requests: 600, per: 1m, key: consumer}
 consumers:
