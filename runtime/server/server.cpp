@@ -208,7 +208,8 @@ struct Attempt {
   bool got_response = false;  // status and body (or a relayed stream) came back
   bool relayed = false;       // streamed to the client: no retry possible
   bool client_gone = false;
-  bool stale = false;  // a reused connection failed before any response byte
+  bool stale = false;     // a reused connection failed before any response byte
+  bool reusable = false;  // the response ended cleanly and the provider keeps the connection open
   Response response;
   std::optional<Usage> usage;
   std::string detail;  // for the event log; never a body or a key
@@ -302,7 +303,7 @@ net::awaitable<void> exchange(Stream& up, Connection& conn, http::request<http::
     client.expires_never();
     if (ec) a.client_gone = true;
     a.usage = scanner.usage();
-    if (parser.keep_alive()) conn.reused = false;  // signals "poolable" to the caller
+    a.reusable = parser.keep_alive();
     co_return;
   }
 
@@ -338,7 +339,7 @@ net::awaitable<void> exchange(Stream& up, Connection& conn, http::request<http::
     a.usage = usage_of_body(body);
   }
   a.response.body() = std::move(body);
-  if (parser.keep_alive()) conn.reused = false;
+  a.reusable = parser.keep_alive();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,9 +575,9 @@ class Handler {
         conn->close();
         continue;
       }
-      // exchange() clears `reused` when the response ended cleanly and the provider keeps the
-      // connection open; anything else closes it (which also ends an abandoned stream upstream).
-      bool poolable = !conn->reused && a.got_response && !a.client_gone;
+      // Anything but a clean, kept-alive exchange closes the connection (which also ends an
+      // abandoned stream upstream).
+      bool poolable = a.reusable && a.got_response && !a.client_gone;
       if (poolable) {
         conn->tcp().expires_never();
         worker_.pool.give(std::move(conn), static_cast<std::size_t>(provider.max_connections));
