@@ -1,0 +1,87 @@
+// Decide: the per-request decisions of gwd, in the order it takes them (DESIGN.md section 8):
+// route match → authentication → consumer scope → (limits, see limits.hpp) → body and model
+// → deployment. Each is a synchronous function of the config snapshot and the request; none
+// does I/O, so the server and `gwctl test` share them. A refusal is an `Error`, which maps to
+// the HTTP status and the JSON body `{"error": {"type", "message"}}` the client receives.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gwd/config.hpp"
+
+namespace gwd {
+
+struct Error {
+  int status = 500;
+  std::string type;        // machine-readable, e.g. "unauthorized", "rate_limited"
+  std::string message;     // lower-case sentence; never holds a key or a body
+  Millis retry_after = 0;  // for 429: milliseconds until a retry can succeed (0: none)
+};
+
+// `{"error":{"type":…,"message":…}}`.
+std::string error_body(const Error& error);
+
+// Request headers as the decisions see them; names compare case-insensitively.
+struct Headers {
+  std::vector<std::pair<std::string_view, std::string_view>> items;
+  std::optional<std::string_view> get(std::string_view name) const;
+};
+
+// The first route whose path (exact or prefix), methods and headers all match; nullptr: 404.
+const Route* match_route(const Config& config, std::string_view method, std::string_view path, const Headers& headers);
+
+// The consumer presenting one of its keys (`Authorization: Bearer KEY` or `x-api-key: KEY`);
+// every key is compared, in constant time, whatever matched. Routes with auth `none` yield
+// nullptr with no error. 401 for a missing or unknown key and for jwt routes (not served yet).
+struct AuthResult {
+  const Consumer* consumer = nullptr;
+  std::optional<Error> error;
+};
+AuthResult authenticate(const Config& config, const Route& route, const Headers& headers);
+
+// The key in `Authorization: Bearer KEY` or `x-api-key: KEY`, if any.
+std::optional<std::string_view> presented_key(const Headers& headers);
+// Whether `key` is one of `digests` (constant time over the whole list).
+bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key);
+
+// 403 when the consumer's `routes` do not name the route (or "*"). No consumer: allowed.
+std::optional<Error> check_scope(const Route& route, const Consumer* consumer);
+
+// The request body as JSON: 400 unless it is a JSON object.
+struct BodyResult {
+  nlohmann::json body;
+  std::optional<Error> error;
+};
+BodyResult parse_body(std::string_view text);
+
+// The model alias: the body's "model" when the route lists it, else the route's default_model
+// when the body names none. 400 for a model the route does not allow (or a non-string model,
+// or no model and no default); 403 when the consumer's `models` exclude it.
+struct ModelChoice {
+  const Model* model = nullptr;
+  std::optional<Error> error;
+};
+ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer,
+                         const nlohmann::json& body);
+
+// A deployment by weight among those not ejected, from `random` (any 64-bit value, uniform);
+// when every deployment is ejected, among all of them (serving beats refusing). nullptr only
+// for a model without deployments.
+const Deployment* pick_deployment(const Model& model, const std::function<bool(const Deployment&)>& is_ejected,
+                                  std::uint64_t random);
+
+// Writes the deployment's upstream id into the body's "model".
+void rewrite_model(nlohmann::json& body, const Deployment& deployment);
+
+// Whether the body asks for a stream ("stream": true).
+bool wants_stream(const nlohmann::json& body);
+
+}  // namespace gwd

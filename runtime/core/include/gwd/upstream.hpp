@@ -1,0 +1,68 @@
+// Upstream: the request gwd sends to a provider, and what it reads back from the response
+// (token usage, also from the last event of a server-sent-event stream, and its cost).
+//
+// The upstream path is the provider's base_url path followed by the operation: the client path
+// after its first "/v1" segment ("/v1/chat/completions" → "/chat/completions"), or the whole
+// client path when it has none. Per kind:
+//   openai, openai-compatible  Authorization: Bearer KEY; base path + operation
+//   azure-openai               api-key: KEY; "/openai/deployments/{id}" + operation
+//                              + "?api-version=V" (a base path ending in /openai is not doubled)
+//   anthropic                  x-api-key: KEY, anthropic-version: V; base path + operation
+// The body's "model" is already the deployment id. Client credentials and hop-by-hop headers
+// are never forwarded; other client headers are.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gwd/config.hpp"
+#include "gwd/decide.hpp"
+
+namespace gwd {
+
+struct UpstreamRequest {
+  std::string target;                                        // path and query
+  std::vector<std::pair<std::string, std::string>> headers;  // without host and content-length
+};
+
+UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
+                                       std::string_view client_target, const Headers& client_headers);
+
+// The operation part of a client path (see above).
+std::string_view upstream_operation(std::string_view client_path);
+
+struct Usage {
+  std::int64_t input = 0;
+  std::int64_t output = 0;
+  std::int64_t total() const { return input + output; }
+};
+
+// From a response object's "usage": prompt_tokens/completion_tokens (OpenAI) or
+// input_tokens/output_tokens (Anthropic).
+std::optional<Usage> usage_of(const nlohmann::json& response);
+std::optional<Usage> usage_of_body(std::string_view body);
+
+// Reads a server-sent-event stream piece by piece, remembering the usage of the last event
+// that has one. Lines longer than 1 MiB are skipped.
+class SseUsageScanner {
+ public:
+  void feed(std::string_view chunk);
+  const std::optional<Usage>& usage() const { return usage_; }
+
+ private:
+  void line(std::string_view text);
+  std::string partial_;
+  bool skipping_ = false;
+  std::optional<Usage> usage_;
+};
+
+// US dollars for the usage at the model's pricing.
+double cost_usd(const Model& model, const Usage& usage);
+
+}  // namespace gwd

@@ -1,0 +1,167 @@
+#include "gwd/decide.hpp"
+
+#include <openssl/crypto.h>
+
+#include <algorithm>
+
+namespace gwd {
+
+namespace {
+
+using json = nlohmann::json;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
+           return std::tolower(x) == std::tolower(y);
+         });
+}
+
+bool lists(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n == "*" || n == name; });
+}
+
+}  // namespace
+
+std::string error_body(const Error& error) {
+  json body = {{"error", {{"type", error.type}, {"message", error.message}}}};
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<std::string_view> Headers::get(std::string_view name) const {
+  for (const auto& [n, v] : items) {
+    if (iequals(n, name)) return v;
+  }
+  return std::nullopt;
+}
+
+const Route* match_route(const Config& config, std::string_view method, std::string_view path, const Headers& headers) {
+  for (const Route& route : config.routes) {
+    if (!route.path.empty() ? path != route.path : !path.starts_with(route.path_prefix)) continue;
+    if (!route.methods.empty() &&
+        std::find(route.methods.begin(), route.methods.end(), method) == route.methods.end()) {
+      continue;
+    }
+    bool headers_match = std::all_of(route.headers.begin(), route.headers.end(), [&](const auto& h) {
+      auto value = headers.get(h.first);
+      return value && *value == h.second;
+    });
+    if (headers_match) return &route;
+  }
+  return nullptr;
+}
+
+std::optional<std::string_view> presented_key(const Headers& headers) {
+  if (auto auth = headers.get("authorization")) {
+    std::string_view v = *auth;
+    if (v.size() > 7 && iequals(v.substr(0, 7), "bearer ")) {
+      v.remove_prefix(7);
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+      if (!v.empty()) return v;
+    }
+  }
+  if (auto key = headers.get("x-api-key"); key && !key->empty()) return key;
+  return std::nullopt;
+}
+
+bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key) {
+  // Both sides are SHA-256 digests, so every comparison has the same length and cost, and
+  // the loop never stops early.
+  KeyDigest presented = digest_key(key);
+  int found = 0;
+  for (const KeyDigest& d : digests) found |= CRYPTO_memcmp(d.data(), presented.data(), d.size()) == 0 ? 1 : 0;
+  return found != 0;
+}
+
+AuthResult authenticate(const Config& config, const Route& route, const Headers& headers) {
+  if (route.auth == Route::Auth::none) return {};
+  if (route.auth == Route::Auth::jwt) {
+    return {nullptr,
+            Error{401, "unauthorized", "route '" + route.name + "' needs a JWT, which this gwd cannot verify yet"}};
+  }
+  auto key = presented_key(headers);
+  if (!key) {
+    return {nullptr,
+            Error{401, "unauthorized", "missing API key: send 'Authorization: Bearer KEY' or 'x-api-key: KEY'"}};
+  }
+  const Consumer* who = nullptr;
+  for (const Consumer& c : config.consumers) {
+    if (key_matches(c.keys, *key) && who == nullptr) who = &c;
+  }
+  if (who == nullptr) return {nullptr, Error{401, "unauthorized", "invalid API key"}};
+  return {who, std::nullopt};
+}
+
+std::optional<Error> check_scope(const Route& route, const Consumer* consumer) {
+  if (consumer == nullptr || lists(consumer->routes, route.name)) return std::nullopt;
+  return Error{403, "forbidden", "consumer '" + consumer->name + "' may not use route '" + route.name + "'"};
+}
+
+BodyResult parse_body(std::string_view text) {
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded()) return {json(), Error{400, "invalid_request", "the request body is not valid JSON"}};
+  if (!body.is_object()) return {json(), Error{400, "invalid_request", "the request body must be a JSON object"}};
+  return {std::move(body), std::nullopt};
+}
+
+ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer, const json& body) {
+  std::string name;
+  auto it = body.is_object() ? body.find("model") : body.end();
+  if (body.is_object() && it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return {nullptr, Error{400, "invalid_request", "the body's \"model\" must be a string"}};
+    name = it->get<std::string>();
+    if (std::find(route.models.begin(), route.models.end(), name) == route.models.end()) {
+      std::string allowed;
+      for (const std::string& m : route.models) allowed += (allowed.empty() ? "'" : ", '") + m + "'";
+      return {nullptr, Error{400, "model_not_allowed",
+                             "model '" + name + "' is not served on route '" + route.name + "' (expected one of " +
+                                 (allowed.empty() ? std::string("none") : allowed) + ")"}};
+    }
+  } else {
+    name = route.default_model;
+    if (name.empty()) {
+      return {nullptr, Error{400, "invalid_request",
+                             "the body names no \"model\" and route '" + route.name + "' has no default_model"}};
+    }
+  }
+  if (consumer != nullptr && !lists(consumer->models, name)) {
+    return {nullptr, Error{403, "forbidden", "consumer '" + consumer->name + "' may not use model '" + name + "'"}};
+  }
+  const Model* model = config.model(name);
+  if (model == nullptr || model->deployments.empty()) {
+    return {nullptr, Error{400, "model_not_allowed", "model '" + name + "' has no deployment"}};
+  }
+  return {model, std::nullopt};
+}
+
+const Deployment* pick_deployment(const Model& model, const std::function<bool(const Deployment&)>& is_ejected,
+                                  std::uint64_t random) {
+  if (model.deployments.empty()) return nullptr;
+  std::uint64_t total = 0;
+  for (const Deployment& d : model.deployments) {
+    if (!is_ejected || !is_ejected(d)) total += static_cast<std::uint64_t>(d.weight);
+  }
+  bool all_out = total == 0;
+  if (all_out) {
+    for (const Deployment& d : model.deployments) total += static_cast<std::uint64_t>(d.weight);
+    if (total == 0) return &model.deployments[random % model.deployments.size()];
+  }
+  std::uint64_t point = random % total;
+  for (const Deployment& d : model.deployments) {
+    if (!all_out && is_ejected && is_ejected(d)) continue;
+    if (point < static_cast<std::uint64_t>(d.weight)) return &d;
+    point -= static_cast<std::uint64_t>(d.weight);
+  }
+  return &model.deployments.back();
+}
+
+void rewrite_model(json& body, const Deployment& deployment) {
+  body["model"] = deployment.id;
+}
+
+bool wants_stream(const json& body) {
+  auto it = body.find("stream");
+  return it != body.end() && it->is_boolean() && it->get<bool>();
+}
+
+}  // namespace gwd

@@ -1,0 +1,131 @@
+#include "metrics.hpp"
+
+#include <cstdio>
+
+namespace gwd {
+
+namespace {
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void family(std::string& out, const char* name, const char* type, const char* help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void series(std::string& out, const char* name, const std::map<std::string, double>& values) {
+  for (const auto& [labels, v] : values)
+    out.append(name).append("{").append(labels).append("} ").append(num(v)).append("\n");
+}
+
+}  // namespace
+
+std::string label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void Metrics::request(std::string_view route, std::string_view model, std::string_view deployment, int status,
+                      double seconds) {
+  std::string r = "route=\"" + label_value(route) + "\"";
+  std::string key = r + ",model=\"" + label_value(model) + "\",deployment=\"" + label_value(deployment) +
+                    "\",status=\"" + std::to_string(status) + "\"";
+  std::lock_guard lock(mu_);
+  requests_[key] += 1;
+  Histogram& h = latency_[r];
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    if (seconds <= bounds[i]) h.buckets[i] += 1;
+  }
+  h.count += 1;
+  h.sum += seconds;
+}
+
+void Metrics::attempt(std::string_view deployment, std::string_view outcome) {
+  std::string key = "deployment=\"" + label_value(deployment) + "\",outcome=\"" + label_value(outcome) + "\"";
+  std::lock_guard lock(mu_);
+  attempts_[key] += 1;
+}
+
+void Metrics::tokens(std::string_view route, std::string_view model, std::int64_t input, std::int64_t output,
+                     double usd) {
+  std::string base = "route=\"" + label_value(route) + "\",model=\"" + label_value(model) + "\"";
+  std::lock_guard lock(mu_);
+  tokens_[base + ",kind=\"input\""] += static_cast<double>(input);
+  tokens_[base + ",kind=\"output\""] += static_cast<double>(output);
+  cost_[base] += usd;
+}
+
+void Metrics::limit_rejection(std::string_view route) {
+  std::lock_guard lock(mu_);
+  rejections_["route=\"" + label_value(route) + "\""] += 1;
+}
+
+void Metrics::ejection(std::string_view deployment) {
+  std::lock_guard lock(mu_);
+  ejections_["deployment=\"" + label_value(deployment) + "\""] += 1;
+}
+
+void Metrics::reload(bool ok) {
+  std::lock_guard lock(mu_);
+  reloads_[ok ? "result=\"ok\"" : "result=\"refused\""] += 1;
+}
+
+std::string Metrics::render(std::string_view config_digest, std::string_view environment,
+                            const std::vector<std::string>& ejected, std::int64_t in_flight) const {
+  std::string out;
+  out.reserve(4096);
+  std::lock_guard lock(mu_);
+  family(out, "gwd_config_info", "gauge", "The artifact being served.");
+  out.append("gwd_config_info{digest=\"")
+      .append(label_value(config_digest))
+      .append("\",environment=\"")
+      .append(label_value(environment))
+      .append("\"} 1\n");
+  family(out, "gwd_requests_total", "counter", "Client requests by route, model, deployment and status.");
+  series(out, "gwd_requests_total", requests_);
+  family(out, "gwd_request_duration_seconds", "histogram", "Client request latency by route.");
+  for (const auto& [labels, h] : latency_) {
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      out.append("gwd_request_duration_seconds_bucket{").append(labels).append(",le=\"").append(num(bounds[i]));
+      out.append("\"} ").append(std::to_string(h.buckets[i])).append("\n");
+    }
+    out.append("gwd_request_duration_seconds_bucket{").append(labels).append(",le=\"+Inf\"} ");
+    out.append(std::to_string(h.count)).append("\n");
+    out.append("gwd_request_duration_seconds_sum{").append(labels).append("} ").append(num(h.sum)).append("\n");
+    out.append("gwd_request_duration_seconds_count{").append(labels).append("} ").append(std::to_string(h.count));
+    out.append("\n");
+  }
+  family(out, "gwd_upstream_attempts_total", "counter", "Upstream attempts by deployment and outcome.");
+  series(out, "gwd_upstream_attempts_total", attempts_);
+  family(out, "gwd_tokens_total", "counter", "Tokens reported by upstream usage, by route, model and kind.");
+  series(out, "gwd_tokens_total", tokens_);
+  family(out, "gwd_cost_usd_total", "counter", "Cost in US dollars at the models' pricing, by route and model.");
+  series(out, "gwd_cost_usd_total", cost_);
+  family(out, "gwd_limit_rejections_total", "counter", "Requests refused with 429 by a limit or budget, by route.");
+  series(out, "gwd_limit_rejections_total", rejections_);
+  family(out, "gwd_ejections_total", "counter", "Times a deployment was taken out of rotation.");
+  series(out, "gwd_ejections_total", ejections_);
+  family(out, "gwd_deployment_ejected", "gauge", "1 for each deployment out of rotation now.");
+  for (const std::string& d : ejected)
+    out.append("gwd_deployment_ejected{deployment=\"").append(label_value(d)).append("\"} 1\n");
+  family(out, "gwd_reloads_total", "counter", "Config reloads by result.");
+  series(out, "gwd_reloads_total", reloads_);
+  family(out, "gwd_in_flight_requests", "gauge", "Client requests being served.");
+  out.append("gwd_in_flight_requests ").append(std::to_string(in_flight)).append("\n");
+  return out;
+}
+
+}  // namespace gwd
