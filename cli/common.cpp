@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/artifact.hpp"
+#include "gwctl/git.hpp"
 
 namespace gwctl::cli {
 
@@ -34,20 +35,55 @@ bool use_color(const GlobalOptions& global, int fd) {
   return ::isatty(fd) != 0;
 }
 
-std::optional<LoadedProject> load(const GlobalOptions& global) {
+std::optional<LoadedProject> load_from(std::unique_ptr<FileReader> reader, std::optional<std::string> commit) {
   LoadedProject lp;
-  lp.reader = std::make_unique<DiskReader>(global.root);
-  if (!lp.reader->root_ok()) {
-    error(fmt::format("cannot read the config root '{}': not a directory", global.root));
-    return std::nullopt;
-  }
+  lp.reader = std::move(reader);
   auto project = load_project(*lp.reader, ProjectOptions{}, lp.diags);
   if (!project) {
     error(project.error().message);
     return std::nullopt;
   }
   lp.project = std::move(*project);
+  if (commit) {
+    lp.project.commit = std::move(commit);
+    lp.project.dirty = false;
+  }
   return lp;
+}
+
+std::optional<LoadedProject> load(const GlobalOptions& global, const SourceSpec& source) {
+  if (source.kind == SourceSpec::Kind::work_tree) {
+    auto disk = std::make_unique<DiskReader>(global.root);
+    if (!disk->root_ok()) {
+      error(fmt::format("cannot read the config root '{}': not a directory", global.root));
+      return std::nullopt;
+    }
+    return load_from(std::move(disk), std::nullopt);
+  }
+  auto repo = GitRepository::open(global.root);
+  if (!repo) {
+    error(repo.error().message);
+    return std::nullopt;
+  }
+  if (source.kind == SourceSpec::Kind::index) {
+    auto reader = (*repo)->index_reader();
+    if (!reader) {
+      error(reader.error().message);
+      return std::nullopt;
+    }
+    return load_from(std::move(*reader), std::nullopt);
+  }
+  auto rev = (*repo)->resolve(source.revision);
+  if (!rev) {
+    error(rev.error().message);
+    return std::nullopt;
+  }
+  auto reader = (*repo)->commit_reader(*rev, std::nullopt);
+  if (!reader) {
+    error(reader.error().message);
+    return std::nullopt;
+  }
+  return load_from(std::move(*reader), rev->sha);
 }
 
 bool check_env(const Project& project, const std::string& env) {
@@ -90,9 +126,9 @@ std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, con
 }
 
 VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
-                       Stage stage) {
+                       Stage stage, const SourceSpec& source) {
   VariantRun run;
-  run.loaded = load(global);
+  run.loaded = load(global, source);
   if (!run.loaded) return run;
   const Project& project = run.loaded->project;
   if (!check_env(project, env)) return run;

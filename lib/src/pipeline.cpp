@@ -158,6 +158,8 @@ std::string content_hash(std::string_view text) {
 
 SourceInfo Pipeline::source_info(const Variant& variant) const {
   SourceInfo info;
+  info.commit = project_.commit;
+  info.dirty = project_.dirty;
   auto add_layer = [&](const Layer& layer) {
     for (const auto& t : layer.trees) {
       const SourceFile& f = project_.sources.file(t.file);
