@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "git_sources.hpp"
 #include "gwctl/artifact.hpp"
 #include "gwctl/git.hpp"
 #include "gwctl/project_diff.hpp"
@@ -47,6 +48,11 @@ int finish(const GlobalOptions& global, const DiffArgs& args, const DiffReport& 
   return report.risk >= threshold ? gate : ok;
 }
 
+std::string text_of(const nlohmann::json& object, const char* key, const char* fallback) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 std::optional<nlohmann::json> read_artifact(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -58,7 +64,7 @@ std::optional<nlohmann::json> read_artifact(const std::string& path) {
     error(fmt::format("'{}' is not JSON: expected an artifact made by 'gwctl compile'", path));
     return std::nullopt;
   }
-  if (a.value("format", "") != artifact_format || !a.contains("config") || !a["config"].is_object()) {
+  if (text_of(a, "format", "") != artifact_format || !a.contains("config") || !a["config"].is_object()) {
     error(fmt::format("'{}' is not a gwctl artifact (format '{}')", path, artifact_format));
     return std::nullopt;
   }
@@ -66,8 +72,7 @@ std::optional<nlohmann::json> read_artifact(const std::string& path) {
 }
 
 std::string artifact_label(const std::string& path, const nlohmann::json& a) {
-  std::string digest = a.value("digest", "");
-  return fmt::format("{} ({}, {})", path, a.value("environment", "?"), digest.substr(0, 19));
+  return fmt::format("{} ({}, {})", path, text_of(a, "environment", "?"), text_of(a, "digest", "").substr(0, 19));
 }
 
 int diff_artifacts(const GlobalOptions& global, const DiffArgs& args) {
@@ -83,17 +88,18 @@ int diff_artifacts(const GlobalOptions& global, const DiffArgs& args) {
   report.base_label = artifact_label(args.files[0], *a);
   report.head_label = artifact_label(args.files[1], *b);
   EnvironmentDiff env;
-  std::string ea = a->value("environment", "?"), eb = b->value("environment", "?");
+  std::string ea = text_of(*a, "environment", "?"), eb = text_of(*b, "environment", "?");
   env.env = ea == eb ? ea : fmt::format("{} → {}", ea, eb);
   std::map<std::string, std::pair<std::string, std::string>> files;
   auto collect = [&](const nlohmann::json& art, bool first) {
-    const auto& list = art.contains("source") && art["source"].is_object()
-                           ? art["source"].value("files", nlohmann::json::array())
-                           : nlohmann::json::array();
-    for (const auto& f : list) {
+    auto source = art.find("source");
+    if (source == art.end() || !source->is_object()) return;
+    auto list = source->find("files");
+    if (list == source->end() || !list->is_array()) return;
+    for (const auto& f : *list) {
       if (!f.is_object()) continue;
-      auto& slot = files[f.value("path", "")];
-      (first ? slot.first : slot.second) = f.value("sha256", "");
+      auto& slot = files[text_of(f, "path", "")];
+      (first ? slot.first : slot.second) = text_of(f, "sha256", "");
     }
   };
   collect(*a, true);
@@ -161,52 +167,20 @@ int diff_git(const GlobalOptions& global, const DiffArgs& args) {
     head_label = "work tree";
   }
 
-  // The base: a revision, by default through its merge base with the head's commit.
-  std::string base_spec = args.base.empty() ? "HEAD" : args.base;
-  auto base_rev = repo.resolve(base_spec);
-  if (!base_rev) {
-    error(base_rev.error().message);
-    return failure;
-  }
-  std::optional<Revision> head_commit = head_rev;
-  if (!head_commit) {
-    auto h = repo.resolve("HEAD");
-    if (h) head_commit = *h;
-  }
-  std::string base_label = fmt::format("{} ({})", base_spec, base_rev->short_sha());
-  Revision base = *base_rev;
-  if (!args.no_merge_base && head_commit && head_commit->sha != base.sha) {
-    auto mb = repo.merge_base(*base_rev, *head_commit);
-    if (!mb) {
-      error(mb.error().message);
-      return failure;
-    }
-    base = *mb;
-    if (base.sha != base_rev->sha) {
-      base_label =
-          fmt::format("merge base of {} and {} ({})", base_spec, head_rev ? head_rev->spec : "HEAD", base.short_sha());
-    }
-  }
-  std::string root_then;
-  auto base_reader = repo.commit_reader(base, head_commit, &root_then);
-  if (!base_reader) {
-    error(base_reader.error().message);
-    return failure;
-  }
-  if (root_then != repo.prefix()) {
-    fmt::print(stderr, "gwctl: note: the config root was '{}' in {}; it is compared with '{}'\n", root_then, base_label,
-               repo.prefix().empty() ? "." : repo.prefix());
-  }
-
-  // Load both sides at once.
-  std::optional<LoadedProject> base_loaded, head_loaded;
+  // The base: a revision, by default through its merge base with the head's commit. Both
+  // sides load at once.
+  std::optional<BaseLoad> base;
+  std::optional<LoadedProject> head_loaded;
   {
-    std::thread t([&] { base_loaded = load_from(std::move(*base_reader), base.sha); });
+    std::thread t(
+        [&] { base = load_base(repo, args.base.empty() ? "HEAD" : args.base, head_rev, args.no_merge_base); });
     head_loaded =
         load_from(std::move(head_reader), head_rev ? std::optional<std::string>(head_rev->sha) : std::nullopt);
     t.join();
   }
-  if (!base_loaded || !head_loaded) return failure;
+  if (!base || !head_loaded) return failure;
+  LoadedProject* base_loaded = &base->loaded;
+  const std::string& base_label = base->label;
   for (const auto& env : args.envs) {
     bool known = false;
     for (const Project* p : {&base_loaded->project, &head_loaded->project}) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "git_sources.hpp"
 #include "gwctl/lint.hpp"
 
 namespace gwctl::cli {
@@ -26,10 +27,12 @@ struct LintArgs {
   std::string format = "text";
   std::string output;
   std::string fail_on = "error";
+  bool staged = false;
+  std::string changed_since;
 };
 
 int run_lint(const GlobalOptions& global, const LintArgs& args) {
-  auto loaded = load(global);
+  auto loaded = load(global, args.staged ? SourceSpec{SourceSpec::Kind::index, ""} : SourceSpec{});
   if (!loaded) return failure;
   const Project& project = loaded->project;
   for (const auto& env : args.envs) {
@@ -43,6 +46,7 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
   options.overrides = *overrides;
   options.today = today_utc();
   LintResult result = lint(project, loaded->diags, options);
+  if (!args.changed_since.empty() && !keep_changed_since(global, args.changed_since, *loaded, result)) return failure;
 
   std::string text;
   // Location-less findings (a missing layer folder…) are placed at the project file.
@@ -89,6 +93,10 @@ Command register_lint(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--fail-on", args->fail_on, "Lowest severity that fails the run: error, warning, info or never")
       ->check(CLI::IsMember({"error", "warning", "info", "never"}));
+  sub->add_flag("--staged", args->staged, "Lint the staged content (the Git index), not the work tree");
+  sub->add_option("--changed-since", args->changed_since,
+                  "Report only findings in entities and files changed since REV (its merge base with HEAD)")
+      ->type_name("REV");
   return {sub, [&global, args] { return run_lint(global, *args); }};
 }
 

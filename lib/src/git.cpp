@@ -344,6 +344,14 @@ Expected<Revision> GitRepository::resolve(const std::string& spec) const {
     std::vector<std::string> some(names.begin(), names.begin() + std::min<std::ptrdiff_t>(8, names.size()));
     msg += fmt::format("\n  hint: branches and tags: {}{}", fmt::join(some, ", "), names.size() > 8 ? ", …" : "");
   }
+  git_strarray remotes{};
+  if (guess.empty() && git_remote_list(&remotes, repo) == 0) {
+    if (remotes.count > 0) {
+      msg += fmt::format("\n  hint: if it is a branch of the remote, fetch it: 'git fetch {} {}'", remotes.strings[0],
+                         stem);
+    }
+    git_strarray_dispose(&remotes);
+  }
   return IoError{IoError::Kind::not_found, msg};
 }
 

@@ -179,6 +179,19 @@ const json& at(const json* entity, std::string_view key) {
   return it == entity->end() ? null_value : *it;
 }
 
+// A number member, 0 when absent or not a number (merged configs still hold "1m" texts).
+double num(const json& v, const char* key) {
+  if (!v.is_object()) return 0;
+  auto it = v.find(key);
+  return it != v.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+bool flag(const json& v, const char* key) {
+  if (!v.is_object()) return false;
+  auto it = v.find(key);
+  return it != v.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::vector<std::string> strings(const json& v) {
   std::vector<std::string> out;
   if (v.is_array()) {
@@ -254,9 +267,9 @@ class Classifier {
       (cosmetic ? low : medium).push_back(f.path);
     }
     if (!medium.empty()) {
-      add(Risk::medium, fmt::format("changed: {}", fmt::join(medium, ", ")));
+      add(Risk::medium, fmt::format("{} changed", fmt::join(medium, ", ")));
     }
-    if (!low.empty()) add(Risk::low, fmt::format("documentation only: {}", fmt::join(low, ", ")));
+    if (!low.empty()) add(Risk::low, fmt::format("{} changed (documentation only)", fmt::join(low, ", ")));
     std::stable_sort(reasons_.begin(), reasons_.end(),
                      [](const RiskReason& a, const RiskReason& b) { return a.risk > b.risk; });
     return std::move(reasons_);
@@ -279,7 +292,7 @@ std::map<std::string, std::pair<double, std::string>> limit_rates(const json& li
   if (!limits.is_array()) return out;
   for (const auto& l : limits) {
     if (!l.is_object()) continue;
-    double per = l.value("per", 0.0);
+    double per = num(l, "per");
     std::string key = l.contains("key") && l["key"].is_string() ? l["key"].get<std::string>() : "";
     for (const char* metric : {"requests", "tokens"}) {
       if (l.contains(metric) && l[metric].is_number() && per > 0) {
@@ -326,13 +339,11 @@ void classify_budget(Classifier& c) {
   const json& a = c.after("budget");
   if (b == a) return;
   auto rate = [](const json& v) {
-    double per = v.is_object() ? v.value("per", 0.0) : 0.0;
-    double usd = v.is_object() && v.contains("usd") && v["usd"].is_number() ? v["usd"].get<double>() : 0.0;
+    double per = num(v, "per");
+    double usd = num(v, "usd");
     return per > 0 ? usd / per : 0.0;
   };
-  auto text = [](const json& v) {
-    return fmt::format("${} per {}", v.value("usd", 0.0), duration_text(v.value("per", 0.0)));
-  };
+  auto text = [](const json& v) { return fmt::format("${} per {}", num(v, "usd"), duration_text(num(v, "per"))); };
   if (b.is_object() && !a.is_object()) {
     c.add(Risk::high, fmt::format("budget removed: {}", text(b)), {"budget"});
   } else if (!b.is_object() && a.is_object()) {
@@ -351,7 +362,7 @@ std::string type_of(const json& auth) {
 
 bool is_public(const json& route) {
   const json& auth = at(&route, "auth");
-  return type_of(auth) == "none" || (auth.is_object() && auth.value("public", false));
+  return type_of(auth) == "none" || flag(auth, "public");
 }
 
 void classify_route(Classifier& c, EntityChange& e) {
@@ -385,8 +396,8 @@ void classify_route(Classifier& c, EntityChange& e) {
     if (!algs.empty()) c.add(Risk::high, "JWT algorithms widened: + " + quoted_list(algs), {"auth.algorithms"});
     if (at(&ab, "issuer") != at(&aa, "issuer")) c.add(Risk::high, "JWT issuer changed", {"auth.issuer"});
   }
-  bool pub_b = ab.is_object() && ab.value("public", false);
-  bool pub_a = aa.is_object() && aa.value("public", false);
+  bool pub_b = flag(ab, "public");
+  bool pub_a = flag(aa, "public");
   if (!pub_b && pub_a) c.add(Risk::high, "route made public", {"auth.public", "auth.reason"});
   classify_limits(c, "limits");
   classify_budget(c);
@@ -471,10 +482,10 @@ std::map<std::string, double> shares(const json& deployments) {
   std::map<std::string, double> out;
   if (!deployments.is_array()) return out;
   double total = 0;
-  for (const auto& d : deployments) total += d.value("weight", 0.0);
+  for (const auto& d : deployments) total += num(d, "weight");
   for (const auto& d : deployments) {
     std::string k = item_key(d);
-    if (!k.empty() && total > 0) out[k] += d.value("weight", 0.0) * 10000.0 / total;
+    if (!k.empty() && total > 0) out[k] += num(d, "weight") * 10000.0 / total;
   }
   return out;
 }
@@ -536,6 +547,13 @@ void classify_gateway(Classifier& c) {
 
 void classify(EntityChange& e, const json* before, const json* after) {
   Classifier c(e, before, after);
+  for (const auto& f : e.fields) {
+    if (f.after && f.after->dump().find(masked) != std::string::npos) {
+      c.add(Risk::high,
+            fmt::format("a literal credential in '{}' (shown masked): use a ${{secret:NAME}} reference", f.path),
+            {f.path});
+    }
+  }
   if (e.kind == "route") {
     classify_route(c, e);
   } else if (e.kind == "consumer") {
