@@ -118,6 +118,10 @@ std::string render_diff_text(const DiffReport& report, bool color) {
   Counts total;
   for (const auto& env : report.envs) {
     out += "\n";
+    if (env.status == "failed") {
+      out += fmt::format("{}: {}\n", c.wrap("1", env.env), c.wrap("1;31", "not compared: the config has errors"));
+      continue;
+    }
     if (env.changes.empty()) {
       out += fmt::format("{}: no changes{}\n", c.wrap("1", env.env),
                          env.files.empty() ? "" : fmt::format(" (files: {})", files_line(env)));
@@ -140,9 +144,12 @@ std::string render_diff_text(const DiffReport& report, bool color) {
       for (const auto& r : e.reasons) out += fmt::format("      {} {}\n", c.risk(r.risk) + ":", r.text);
     }
   }
-  out += fmt::format("\n{} checked, {} changed; risk {} ({} high, {} medium, {} low)\n",
-                     plural(report.envs.size(), "environment"), changed, c.risk(report.risk), total.high, total.medium,
-                     total.low);
+  std::size_t failed = 0;
+  for (const auto& env : report.envs) failed += env.status == "failed" ? 1 : 0;
+  out += fmt::format("\n{} checked, {} changed{}; risk {} ({} high, {} medium, {} low)\n",
+                     plural(report.envs.size(), "environment"), changed,
+                     failed ? fmt::format(", {} not compared (errors)", failed) : "", c.risk(report.risk), total.high,
+                     total.medium, total.low);
   return out;
 }
 
@@ -192,11 +199,19 @@ std::string render_diff_json(const DiffReport& report) {
 
 std::string render_diff_markdown(const DiffReport& report) {
   std::string out = fmt::format("### gwctl diff: {} → {}\n\n", md(report.base_label), md(report.head_label));
-  std::size_t changed = 0;
-  for (const auto& env : report.envs) changed += env.changes.empty() ? 0 : 1;
-  out += fmt::format("**Risk: {}** · {} checked, {} changed\n", to_string(report.risk),
-                     plural(report.envs.size(), "environment"), changed);
+  std::size_t changed = 0, failed = 0;
   for (const auto& env : report.envs) {
+    changed += env.changes.empty() ? 0 : 1;
+    failed += env.status == "failed" ? 1 : 0;
+  }
+  out += fmt::format("**Risk: {}** · {} checked, {} changed{}\n", to_string(report.risk),
+                     plural(report.envs.size(), "environment"), changed,
+                     failed ? fmt::format(", **{} not compared (errors)**", failed) : "");
+  for (const auto& env : report.envs) {
+    if (env.status == "failed") {
+      out += fmt::format("\n#### {}: **not compared: the config has errors**\n", md(env.env));
+      continue;
+    }
     out += fmt::format("\n#### {}: {}\n\n", md(env.env),
                        env.changes.empty()
                            ? std::string("no changes")

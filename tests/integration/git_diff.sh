@@ -321,7 +321,8 @@ case_staged_vs_unstaged() {
   gw -C "$r" diff --staged --env dev
   expect_status 1
   expect_output_has "envs/dev.yaml:2:13"
-  expect_output_has "failed"
+  expect_output_has "dev: not compared: the config has errors"
+  expect_output_lacks "no changes"
 }
 
 case_lint_changed_since() {
