@@ -174,25 +174,12 @@ class IndexReader final : public FileReader {
     bool regular;
   };
   IndexReader(std::shared_ptr<git_repository> repo, std::map<std::string, File, std::less<>> files)
-      : repo_(std::move(repo)), files_(std::move(files)) {}
-
-  Expected<std::vector<DirEntry>> list(std::string_view dir) const override {
-    std::string prefix = dir.empty() ? "" : std::string(dir) + "/";
-    std::vector<DirEntry> out;
-    bool found = dir.empty();
-    for (auto it = files_.lower_bound(prefix); it != files_.end(); ++it) {
-      const std::string& p = it->first;
-      if (p.compare(0, prefix.size(), prefix) != 0) break;
-      found = true;
-      std::string rest = p.substr(prefix.size());
-      auto slash = rest.find('/');
-      DirEntry e{slash == std::string::npos ? rest : rest.substr(0, slash), slash != std::string::npos};
-      if (std::none_of(out.begin(), out.end(), [&](const DirEntry& d) { return d.name == e.name; })) out.push_back(e);
-    }
-    if (!found) return IoError{IoError::Kind::not_found, "'" + std::string(dir) + "' does not exist"};
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-    return out;
+      : repo_(std::move(repo)), files_(std::move(files)) {
+    for (const auto& [path, file] : files_) paths_.add(path, "");
   }
+
+  // The folder structure is the paths' own: a MemoryReader of the paths answers listings.
+  Expected<std::vector<DirEntry>> list(std::string_view dir) const override { return paths_.list(dir); }
 
   Expected<std::string> read(std::string_view path, std::size_t max_bytes) const override {
     if (!plain_relative(path)) {
@@ -211,7 +198,29 @@ class IndexReader final : public FileReader {
  private:
   std::shared_ptr<git_repository> repo_;
   std::map<std::string, File, std::less<>> files_;
+  MemoryReader paths_;
 };
+
+// Remote names (remote.NAME.url in the configuration). Read with the plain config iterator:
+// libgit2's regex-based remote lookups leak PCRE2 match data.
+std::vector<std::string> remote_names(git_repository* repo) {
+  std::vector<std::string> out;
+  git_config* cfg = nullptr;
+  if (git_repository_config_snapshot(&cfg, repo) != 0) return out;
+  git_config_iterator* it = nullptr;
+  if (git_config_iterator_new(&it, cfg) == 0) {
+    git_config_entry* e = nullptr;
+    while (git_config_next(&e, it) == 0) {
+      std::string_view name = e->name;
+      if (name.starts_with("remote.") && name.ends_with(".url") && name.size() > 11) {
+        out.emplace_back(name.substr(7, name.size() - 11));
+      }
+    }
+    git_config_iterator_free(it);
+  }
+  git_config_free(cfg);
+  return out;
+}
 
 bool looks_like_sha(std::string_view s) {
   return s.size() >= 4 && s.size() <= 40 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
@@ -316,9 +325,8 @@ Expected<Revision> GitRepository::resolve(const std::string& spec) const {
   // "origin/main" where "origin" is a remote: the branch was not fetched.
   if (auto slash = stem.find('/'); slash != std::string::npos) {
     std::string remote = stem.substr(0, slash);
-    git_remote* r = nullptr;
-    if (git_remote_lookup(&r, repo, remote.c_str()) == 0) {
-      git_remote_free(r);
+    auto remotes = remote_names(repo);
+    if (std::find(remotes.begin(), remotes.end(), remote) != remotes.end()) {
       std::string guess = did_you_mean(stem, names);
       if (!guess.empty() && guess != stem) {
         return IoError{IoError::Kind::not_found,
@@ -344,13 +352,8 @@ Expected<Revision> GitRepository::resolve(const std::string& spec) const {
     std::vector<std::string> some(names.begin(), names.begin() + std::min<std::ptrdiff_t>(8, names.size()));
     msg += fmt::format("\n  hint: branches and tags: {}{}", fmt::join(some, ", "), names.size() > 8 ? ", …" : "");
   }
-  git_strarray remotes{};
-  if (guess.empty() && git_remote_list(&remotes, repo) == 0) {
-    if (remotes.count > 0) {
-      msg += fmt::format("\n  hint: if it is a branch of the remote, fetch it: 'git fetch {} {}'", remotes.strings[0],
-                         stem);
-    }
-    git_strarray_dispose(&remotes);
+  if (auto remotes = remote_names(repo); guess.empty() && !remotes.empty()) {
+    msg += fmt::format("\n  hint: if it is a branch of the remote, fetch it: 'git fetch {} {}'", remotes.front(), stem);
   }
   return IoError{IoError::Kind::not_found, msg};
 }

@@ -57,26 +57,9 @@ models:
 )");
 }
 
-std::string base_with_routes(const std::string& extra_route_fields, const std::string& extra = "") {
-  return std::string(R"(version: 1
-gateway:
-  name: test
-providers:
-  openai:
-    kind: openai
-    base_url: https://api.openai.com/v1
-    api_key: ${secret:OPENAI_API_KEY}
-models:
-  gpt-4o:
-    provider: openai
-    id: gpt-4o-2024-11-20
-routes:
-  - name: chat
-    match: {path: /v1/chat/completions, methods: [POST]}
-    models: [gpt-4o]
-    default_model: gpt-4o
-)") + extra_route_fields +
-         extra;
+// minimal_base with `route_fields` added to its last route, 'chat', then `extra` routes.
+std::string base_with_routes(const std::string& route_fields, const std::string& extra = "") {
+  return std::string(minimal_base) + route_fields + extra;
 }
 
 }  // namespace
@@ -238,27 +221,8 @@ TEST_CASE("widening a consumer's scope is high; a new consumer is medium; a desc
 
 TEST_CASE("reordering routes is a medium change of the gateway settings", "[diff][risk]") {
   std::string two = std::string(minimal_base) + "  - name: other\n    match: {path: /other}\n    models: [gpt-4o]\n";
-  std::string swapped = R"(version: 1
-gateway:
-  name: test
-providers:
-  openai:
-    kind: openai
-    base_url: https://api.openai.com/v1
-    api_key: ${secret:OPENAI_API_KEY}
-models:
-  gpt-4o:
-    provider: openai
-    id: gpt-4o-2024-11-20
-routes:
-  - name: other
-    match: {path: /other}
-    models: [gpt-4o]
-  - name: chat
-    match: {path: /v1/chat/completions, methods: [POST]}
-    models: [gpt-4o]
-    default_model: gpt-4o
-)";
+  std::string swapped =
+      replace(minimal_base, "routes:\n", "routes:\n  - name: other\n    match: {path: /other}\n    models: [gpt-4o]\n");
   auto c = diff_models(model_with(two), model_with(swapped));
   REQUIRE(c.size() == 1);
   CHECK(c[0].kind == "gateway");
