@@ -131,10 +131,10 @@ class FieldDiffer {
         return;
       }
       const SchemaNode* items = s ? s->items : nullptr;
-      bool a_keyed = keyed_list(*a) || (a->is_array() && a->empty());
-      bool b_keyed = keyed_list(*b) || (b->is_array() && b->empty());
-      if (a->is_array() && b->is_array() && a_keyed && b_keyed && !(a->empty() && b->empty()) &&
-          (keyed_list(*a) || keyed_list(*b))) {
+      // Lists of named items (or deployments) match items by identity; an empty list matches
+      // any such list. Both empty would have been equal above.
+      auto by_identity = [](const json& v) { return v.is_array() && (v.empty() || keyed_list(v)); };
+      if (by_identity(*a) && by_identity(*b)) {
         std::map<std::string, const json*> ia, ib;
         std::vector<std::string> order;
         for (const auto& item : *a) {
@@ -260,11 +260,9 @@ class Classifier {
     std::vector<std::string> low, medium;
     for (const auto& f : change_.fields) {
       if (is_covered(f.path)) continue;
-      std::string last =
-          f.path.substr(f.path.find_last_of(".]") == std::string::npos ? 0 : f.path.find_last_of(".]") + 1);
-      bool cosmetic = last == "description" || last == "tags" || f.path.find("tags[") != std::string::npos ||
-                      f.path.ends_with(".description") || f.path == "description";
-      (cosmetic ? low : medium).push_back(f.path);
+      std::size_t cut = f.path.find_last_of(".]");
+      std::string_view last = std::string_view(f.path).substr(cut == std::string::npos ? 0 : cut + 1);
+      (last == "description" || last == "tags" ? low : medium).push_back(f.path);
     }
     if (!medium.empty()) {
       add(Risk::medium, fmt::format("{} changed", fmt::join(medium, ", ")));

@@ -356,3 +356,17 @@ TEST_CASE("lint scope keeps findings in changed entities and changed files only"
   REQUIRE(kept.size() == 1);
   CHECK(kept[0].diag.message.find("11") != std::string::npos);
 }
+
+TEST_CASE("diff text is coloured only when asked, and says so for risks and actions", "[diff]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["routes"] = json::array();
+  DiffReport report;
+  report.envs.push_back({"prod", "changed", {}, diff_models(before, after), Risk::none});
+  summarize(report);
+  std::string plain = render_diff_text(report, false);
+  CHECK(plain.find('\x1b') == std::string::npos);
+  CHECK(plain.find("  - route 'chat' [high]\n      high: route deleted: its clients get 404\n") != std::string::npos);
+  std::string colored = render_diff_text(report, true);
+  CHECK(colored.find("\x1b[31m-\x1b[0m route 'chat' [\x1b[1;31mhigh\x1b[0m]") != std::string::npos);
+}
