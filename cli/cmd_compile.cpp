@@ -12,10 +12,13 @@ struct CompileArgs {
   std::string env;
   std::vector<std::string> flags;
   std::string output;
+  std::string ref;
 };
 
 int run_compile(const GlobalOptions& global, const CompileArgs& args) {
-  VariantRun run = run_variant(global, args.env, args.flags, Stage::emit);
+  SourceSpec source;
+  if (!args.ref.empty()) source = {SourceSpec::Kind::revision, args.ref};
+  VariantRun run = run_variant(global, args.env, args.flags, Stage::emit, source);
   if (!run.ok || run.result.artifact.is_null()) {
     if (run.exit == gate) {
       std::size_t n = run.result.diags.error_count();
@@ -36,6 +39,9 @@ Command register_compile(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--flag", args->flags, "Turn a flag on (NAME) or off (NAME=false) (repeatable)")->type_name("FLAG");
   sub->add_option("-o,--output", args->output, "Write the artifact to FILE atomically (default: stdout)")
       ->type_name("FILE");
+  sub->add_option("--ref", args->ref,
+                  "Compile the config as committed in revision REV (branch, tag, HEAD~2, SHA), read from Git")
+      ->type_name("REV");
   return {sub, [&global, args] { return run_compile(global, *args); }};
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common.hpp"
+#include "git_sources.hpp"
 #include "gwctl/lint.hpp"
 
 namespace gwctl::cli {
@@ -33,6 +34,8 @@ struct LintArgs {
   std::vector<std::string> rules;
   std::string baseline;
   std::string write_baseline;
+  bool staged = false;
+  std::string changed_since;
 };
 
 // Reads a baseline file given on the command line; exits 2 when it cannot.
@@ -50,7 +53,7 @@ std::optional<Baseline> read_baseline(const std::string& path) {
 }
 
 int run_lint(const GlobalOptions& global, const LintArgs& args) {
-  auto loaded = load(global, args.rules);
+  auto loaded = load(global, args.staged ? SourceSpec{SourceSpec::Kind::index, ""} : SourceSpec{}, args.rules);
   if (!loaded) return failure;
   std::optional<Baseline> baseline;
   if (!args.baseline.empty()) {
@@ -76,6 +79,7 @@ int run_lint(const GlobalOptions& global, const LintArgs& args) {
       return failure;
     }
   }
+  if (!args.changed_since.empty() && !keep_changed_since(global, args.changed_since, *loaded, result)) return failure;
 
   std::string text;
   // Location-less findings (a missing layer folder…) are placed at the project file.
@@ -127,6 +131,10 @@ Command register_lint(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--write-baseline", args->write_baseline, "Write the current findings to FILE as a baseline")
       ->type_name("FILE");
+  sub->add_flag("--staged", args->staged, "Lint the staged content (the Git index), not the work tree");
+  sub->add_option("--changed-since", args->changed_since,
+                  "Report only findings in entities and files changed since REV (its merge base with HEAD)")
+      ->type_name("REV");
   return {sub, [&global, args] { return run_lint(global, *args); }};
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/artifact.hpp"
+#include "gwctl/git.hpp"
 #include "gwctl/secret_scan.hpp"
 
 namespace gwctl::cli {
@@ -35,22 +36,19 @@ bool use_color(const GlobalOptions& global, int fd) {
   return ::isatty(fd) != 0;
 }
 
-std::optional<LoadedProject> load(const GlobalOptions& global, const std::vector<std::string>& rule_dirs) {
+std::optional<LoadedProject> load_from(std::unique_ptr<FileReader> reader, std::optional<std::string> commit,
+                                       const std::vector<std::string>& rule_dirs) {
   LoadedProject lp;
-  lp.reader = std::make_unique<DiskReader>(global.root);
-  if (!lp.reader->root_ok()) {
-    error(fmt::format("cannot read the config root '{}': not a directory", global.root));
-    return std::nullopt;
-  }
+  lp.reader = std::move(reader);
   ProjectOptions options;
   for (const auto& dir : rule_dirs) {
-    auto reader = std::make_unique<DiskReader>(dir);
-    if (!reader->root_ok()) {
+    auto rules = std::make_unique<DiskReader>(dir);
+    if (!rules->root_ok()) {
       error(fmt::format("cannot read the rule folder '{}': not a directory", dir));
       return std::nullopt;
     }
-    options.extra_rule_dirs.push_back({dir, reader.get()});
-    lp.rule_readers.push_back(std::move(reader));
+    options.extra_rule_dirs.push_back({dir, rules.get()});
+    lp.rule_readers.push_back(std::move(rules));
   }
   auto project = load_project(*lp.reader, options, lp.diags);
   if (!project) {
@@ -58,7 +56,47 @@ std::optional<LoadedProject> load(const GlobalOptions& global, const std::vector
     return std::nullopt;
   }
   lp.project = std::move(*project);
+  if (commit) {
+    lp.project.commit = std::move(commit);
+    lp.project.dirty = false;
+  }
   return lp;
+}
+
+std::optional<LoadedProject> load(const GlobalOptions& global, const SourceSpec& source,
+                                  const std::vector<std::string>& rule_dirs) {
+  if (source.kind == SourceSpec::Kind::work_tree) {
+    auto disk = std::make_unique<DiskReader>(global.root);
+    if (!disk->root_ok()) {
+      error(fmt::format("cannot read the config root '{}': not a directory", global.root));
+      return std::nullopt;
+    }
+    return load_from(std::move(disk), std::nullopt, rule_dirs);
+  }
+  auto repo = GitRepository::open(global.root);
+  if (!repo) {
+    error(repo.error().message);
+    return std::nullopt;
+  }
+  if (source.kind == SourceSpec::Kind::index) {
+    auto reader = (*repo)->index_reader();
+    if (!reader) {
+      error(reader.error().message);
+      return std::nullopt;
+    }
+    return load_from(std::move(*reader), std::nullopt, rule_dirs);
+  }
+  auto rev = (*repo)->resolve(source.revision);
+  if (!rev) {
+    error(rev.error().message);
+    return std::nullopt;
+  }
+  auto reader = (*repo)->commit_reader(*rev, std::nullopt);
+  if (!reader) {
+    error(reader.error().message);
+    return std::nullopt;
+  }
+  return load_from(std::move(*reader), rev->sha, rule_dirs);
 }
 
 bool check_env(const Project& project, const std::string& env) {
@@ -101,9 +139,9 @@ std::optional<std::vector<FlagOverride>> parse_flags(const Project& project, con
 }
 
 VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
-                       Stage stage) {
+                       Stage stage, const SourceSpec& source) {
   VariantRun run;
-  run.loaded = load(global);
+  run.loaded = load(global, source);
   if (!run.loaded) return run;
   const Project& project = run.loaded->project;
   if (!check_env(project, env)) return run;

@@ -38,20 +38,33 @@ Command register_show(CLI::App& app, const GlobalOptions& global);
 Command register_schema(CLI::App& app, const GlobalOptions& global);
 Command register_init(CLI::App& app, const GlobalOptions& global);
 Command register_explain(CLI::App& app, const GlobalOptions& global);
+Command register_diff(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
 struct LoadedProject {
-  std::unique_ptr<DiskReader> reader;
+  std::unique_ptr<FileReader> reader;
   Project project;
   Diagnostics diags;  // from loading
   std::vector<std::unique_ptr<DiskReader>> rule_readers;
 };
 
+// Where the config is read from: the work tree under -C (default), the Git index (staged
+// content), or a revision's tree.
+struct SourceSpec {
+  enum class Kind { work_tree, index, revision };
+  Kind kind = Kind::work_tree;
+  std::string revision;  // for Kind::revision
+};
+
 // Loads the config root; prints why and returns nullopt when it cannot be read (exit 2).
 // `rule_dirs`: extra folders of declarative rules (`lint --rules`), relative to the working
 // directory.
-std::optional<LoadedProject> load(const GlobalOptions& global, const std::vector<std::string>& rule_dirs = {});
+std::optional<LoadedProject> load(const GlobalOptions& global, const SourceSpec& source = {},
+                                  const std::vector<std::string>& rule_dirs = {});
+// Loads through a reader made elsewhere (a revision, the index); `commit` goes into artifacts.
+std::optional<LoadedProject> load_from(std::unique_ptr<FileReader> reader, std::optional<std::string> commit,
+                                       const std::vector<std::string>& rule_dirs = {});
 
 // Checks an --env value against the project; prints a "did you mean" and returns false.
 bool check_env(const Project& project, const std::string& env);
@@ -68,7 +81,7 @@ struct VariantRun {
   int exit = failure;
 };
 VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
-                       Stage stage);
+                       Stage stage, const SourceSpec& source = {});
 
 // Writes to `path` atomically, or to stdout when path is empty or "-". Prints failures.
 bool write_output(const std::string& path, const std::string& content);

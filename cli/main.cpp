@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   CLI::App app{"gwctl: lint, compile and inspect AI gateway configuration kept in Git", "gwctl"};
   app.set_version_flag("--version", std::string(gwctl::version()));
   app.require_subcommand(1);
+  // Global options may also follow the subcommand: `gwctl lint -C gateway` (pre-commit hooks
+  // append their `args` after the entry).
+  app.fallthrough();
   GlobalOptions global;
   app.add_option("-C", global.root, "Config root (default: the current directory)")->type_name("DIR");
   app.add_option("--color", global.color, "Colour: auto, always or never (auto honours NO_COLOR)")
@@ -18,7 +21,8 @@ int main(int argc, char** argv) {
 
   std::vector<Command> commands = {register_lint(app, global), register_compile(app, global),
                                    register_show(app, global), register_schema(app, global),
-                                   register_init(app, global), register_explain(app, global)};
+                                   register_init(app, global), register_explain(app, global),
+                                   register_diff(app, global)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -29,7 +29,7 @@ NodePtr merge_layer(NodePtr acc, const Layer& layer, Diagnostics& diags) {
 }
 }  // namespace
 
-Pipeline::Pipeline(const Project& project) : project_(project) {
+Pipeline::Pipeline(const Project& project, PipelineOptions options) : project_(project), options_(options) {
   base_ = merge_layer(nullptr, project.base, base_diags_);
 }
 
@@ -148,7 +148,7 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   policy.base = base_.get();
   policy.custom_rules = &project_.custom_rules;
   policy.cache = &policy_cache_;
-  check_policy(policy, r.diags);
+  if (options_.policy) check_policy(policy, r.diags);
   apply_severity_overrides(project_.settings.severity, env, r.diags);
   if (stop_after == Stage::validate || r.diags.has_errors()) return r;
 
@@ -175,6 +175,8 @@ std::string content_hash(std::string_view text) {
 
 SourceInfo Pipeline::source_info(const Variant& variant) const {
   SourceInfo info;
+  info.commit = project_.commit;
+  info.dirty = project_.dirty;
   auto add_layer = [&](const Layer& layer) {
     for (const auto& t : layer.trees) {
       const SourceFile& f = project_.sources.file(t.file);

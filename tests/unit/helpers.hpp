@@ -112,13 +112,14 @@ struct Compiled {
 };
 
 inline std::unique_ptr<Compiled> compile(const std::map<std::string, std::string>& files, const std::string& env,
-                                         Stage stage = Stage::emit, std::vector<FlagOverride> overrides = {}) {
+                                         Stage stage = Stage::emit, std::vector<FlagOverride> overrides = {},
+                                         PipelineOptions options = {}) {
   auto c = std::make_unique<Compiled>();
   MemoryReader reader = reader_of(files);
   auto p = load_project(reader, ProjectOptions{}, c->load_diags);
   if (!p) throw std::runtime_error(p.error().message);
   c->project = std::move(*p);
-  Pipeline pipeline(c->project);
+  Pipeline pipeline(c->project, options);
   c->result = pipeline.run(env, overrides, stage);
   return c;
 }

@@ -50,9 +50,15 @@ struct PipelineResult {
 // Whether a file of `layer` ("project", "base", "env:prod", "flag:x") goes into `variant`.
 bool variant_uses(const Variant& variant, std::string_view layer);
 
+struct PipelineOptions {
+  // Run the policy rules (policy.hpp) once the schema holds. Compile and lint do; the semantic
+  // diff does not: a risky change must still be shown, not refused.
+  bool policy = true;
+};
+
 class Pipeline {
  public:
-  explicit Pipeline(const Project& project);
+  explicit Pipeline(const Project& project, PipelineOptions options = {});
 
   PipelineResult run(const std::string& env, const std::vector<FlagOverride>& overrides, Stage stop_after) const;
   // Runs a variant already resolved (its flags in application order).
@@ -68,6 +74,7 @@ class Pipeline {
   NodePtr merge_env(const std::string& env, Diagnostics& diags) const;
 
   const Project& project_;
+  PipelineOptions options_;
   NodePtr base_;  // the base layer merged once
   Diagnostics base_diags_;
   mutable ValidationCache cache_;     // entities shared between runs are validated once

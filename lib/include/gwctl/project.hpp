@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ struct Project {
   std::map<std::string, Layer> flags;                          // by flag name
   std::vector<std::string> flag_names;                         // every flag, in application order
   std::vector<std::shared_ptr<DeclarativeRule>> custom_rules;  // the team's rules, by id
+  // Where the files were read from, for the artifact's `source`: a commit's SHA and dirty
+  // false when read from Git history; null for a directory on disk.
+  std::optional<std::string> commit;
+  std::optional<bool> dirty;
 };
 
 struct ProjectOptions {

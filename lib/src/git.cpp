@@ -1,0 +1,494 @@
+#include "gwctl/git.hpp"
+
+#include <git2.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "gwctl/diagnostic.hpp"
+
+namespace gwctl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// libgit2 is initialised once per process and never shut down: the process ends with its
+// readers still alive (cli::exit_now), and a shutdown would race them.
+void init_libgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+std::string last_error() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+template <typename T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+  ~Owned() {
+    if (p) Free(p);
+  }
+  T** out() { return &p; }
+  T* get() const { return p; }
+  T* release() {
+    T* q = p;
+    p = nullptr;
+    return q;
+  }
+};
+using RepoPtr = Owned<git_repository, git_repository_free>;
+using ObjectPtr = Owned<git_object, git_object_free>;
+using TreePtr = Owned<git_tree, git_tree_free>;
+using EntryPtr = Owned<git_tree_entry, git_tree_entry_free>;
+using BlobPtr = Owned<git_blob, git_blob_free>;
+using CommitPtr = Owned<git_commit, git_commit_free>;
+using OdbPtr = Owned<git_odb, git_odb_free>;
+using IndexPtr = Owned<git_index, git_index_free>;
+using DiffPtr = Owned<git_diff, git_diff_free>;
+
+std::string oid_hex(const git_oid& oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, &oid);
+  return buf;
+}
+
+// A repository handle of its own for each reader: libgit2 objects are not shared across the
+// threads that load the base and the head at the same time.
+std::shared_ptr<git_repository> open_handle(const std::string& path) {
+  git_repository* repo = nullptr;
+  if (git_repository_open(&repo, path.c_str()) != 0) return nullptr;
+  return std::shared_ptr<git_repository>(repo, git_repository_free);
+}
+
+bool plain_relative(std::string_view rel) {
+  if (rel.starts_with("/")) return false;
+  std::size_t p = 0;
+  while (p <= rel.size()) {
+    std::size_t slash = rel.find('/', p);
+    std::string_view part = rel.substr(p, slash == std::string_view::npos ? std::string_view::npos : slash - p);
+    if (part == "..") return false;
+    if (slash == std::string_view::npos) break;
+    p = slash + 1;
+  }
+  return true;
+}
+
+// A blob's content, refused unread above max_bytes.
+Expected<std::string> read_blob(git_repository* repo, const git_oid& oid, std::string_view path,
+                                std::size_t max_bytes) {
+  OdbPtr odb;
+  if (git_repository_odb(odb.out(), repo) != 0) return IoError{IoError::Kind::io, last_error()};
+  std::size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  if (git_odb_read_header(&size, &type, odb.get(), &oid) != 0) {
+    return IoError{IoError::Kind::io, fmt::format("the content of '{}' (object {}) is not in this repository; "
+                                                  "fetch the missing history ('git fetch --unshallow')",
+                                                  path, oid_hex(oid).substr(0, 12))};
+  }
+  if (size > max_bytes) {
+    return IoError{IoError::Kind::too_large,
+                   "file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_bytes) + " bytes"};
+  }
+  BlobPtr blob;
+  if (git_blob_lookup(blob.out(), repo, &oid) != 0) {
+    return IoError{IoError::Kind::io, fmt::format("cannot read '{}': {}", path, last_error())};
+  }
+  const char* data = static_cast<const char*>(git_blob_rawcontent(blob.get()));
+  return std::string(data, static_cast<std::size_t>(git_blob_rawsize(blob.get())));
+}
+
+// A commit's tree below the config root.
+class TreeReader final : public FileReader {
+ public:
+  TreeReader(std::shared_ptr<git_repository> repo, git_tree* root, std::string label)
+      : repo_(std::move(repo)), root_(root), label_(std::move(label)) {}
+  ~TreeReader() override { git_tree_free(root_); }
+  TreeReader(const TreeReader&) = delete;
+  TreeReader& operator=(const TreeReader&) = delete;
+
+  Expected<std::vector<DirEntry>> list(std::string_view dir) const override {
+    if (!plain_relative(dir)) return escapes(dir);
+    TreePtr sub;
+    git_tree* tree = root_;
+    if (!dir.empty()) {
+      EntryPtr entry;
+      if (git_tree_entry_bypath(entry.out(), root_, std::string(dir).c_str()) != 0 ||
+          git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
+        return IoError{IoError::Kind::not_found, "'" + std::string(dir) + "' does not exist"};
+      }
+      if (git_tree_lookup(sub.out(), repo_.get(), git_tree_entry_id(entry.get())) != 0) {
+        return IoError{IoError::Kind::io, fmt::format("cannot read '{}': {}", dir, last_error())};
+      }
+      tree = sub.get();
+    }
+    std::vector<DirEntry> out;
+    for (std::size_t i = 0, n = git_tree_entrycount(tree); i < n; ++i) {
+      const git_tree_entry* e = git_tree_entry_byindex(tree, i);
+      git_object_t type = git_tree_entry_type(e);
+      if (type == GIT_OBJECT_COMMIT) continue;  // a submodule holds no config
+      out.push_back({git_tree_entry_name(e), type == GIT_OBJECT_TREE});
+    }
+    // Git sorts a folder as if its name ended in '/'; the readers promise plain name order.
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return out;
+  }
+
+  Expected<std::string> read(std::string_view path, std::size_t max_bytes) const override {
+    if (!plain_relative(path) || path.empty()) return escapes(path);
+    EntryPtr entry;
+    if (git_tree_entry_bypath(entry.out(), root_, std::string(path).c_str()) != 0) {
+      return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+    }
+    git_filemode_t mode = git_tree_entry_filemode(entry.get());
+    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+      return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in " + label_};
+    }
+    return read_blob(repo_.get(), *git_tree_entry_id(entry.get()), path, max_bytes);
+  }
+
+  std::string describe() const override { return label_; }
+
+ private:
+  static IoError escapes(std::string_view p) {
+    return IoError{IoError::Kind::escapes_root, "path '" + std::string(p) + "' leaves the config root"};
+  }
+  std::shared_ptr<git_repository> repo_;
+  git_tree* root_;
+  std::string label_;
+};
+
+// The index below the config root, snapshotted when the reader is made.
+class IndexReader final : public FileReader {
+ public:
+  struct File {
+    git_oid id;
+    bool regular;
+  };
+  IndexReader(std::shared_ptr<git_repository> repo, std::map<std::string, File, std::less<>> files)
+      : repo_(std::move(repo)), files_(std::move(files)) {
+    for (const auto& [path, file] : files_) paths_.add(path, "");
+  }
+
+  // The folder structure is the paths' own: a MemoryReader of the paths answers listings.
+  Expected<std::vector<DirEntry>> list(std::string_view dir) const override { return paths_.list(dir); }
+
+  Expected<std::string> read(std::string_view path, std::size_t max_bytes) const override {
+    if (!plain_relative(path)) {
+      return IoError{IoError::Kind::escapes_root, "path '" + std::string(path) + "' leaves the config root"};
+    }
+    auto it = files_.find(path);
+    if (it == files_.end()) return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+    if (!it->second.regular) {
+      return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in the index"};
+    }
+    return read_blob(repo_.get(), it->second.id, path, max_bytes);
+  }
+
+  std::string describe() const override { return "the index (staged changes)"; }
+
+ private:
+  std::shared_ptr<git_repository> repo_;
+  std::map<std::string, File, std::less<>> files_;
+  MemoryReader paths_;
+};
+
+// Remote names (remote.NAME.url in the configuration). Read with the plain config iterator:
+// libgit2's regex-based remote lookups leak PCRE2 match data.
+std::vector<std::string> remote_names(git_repository* repo) {
+  std::vector<std::string> out;
+  git_config* cfg = nullptr;
+  if (git_repository_config_snapshot(&cfg, repo) != 0) return out;
+  git_config_iterator* it = nullptr;
+  if (git_config_iterator_new(&it, cfg) == 0) {
+    git_config_entry* e = nullptr;
+    while (git_config_next(&e, it) == 0) {
+      std::string_view name = e->name;
+      if (name.starts_with("remote.") && name.ends_with(".url") && name.size() > 11) {
+        out.emplace_back(name.substr(7, name.size() - 11));
+      }
+    }
+    git_config_iterator_free(it);
+  }
+  git_config_free(cfg);
+  return out;
+}
+
+bool looks_like_sha(std::string_view s) {
+  return s.size() >= 4 && s.size() <= 40 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+}
+
+constexpr std::string_view shallow_fix =
+    "fetch the history: 'fetch-depth: 0' on actions/checkout (GitHub), 'GIT_DEPTH: 0' (GitLab), "
+    "or 'git fetch --deepen=N' / 'git fetch --unshallow' locally";
+
+}  // namespace
+
+struct GitRepository::Impl {
+  RepoPtr repo;
+  std::string path;  // the repository's git dir, for more handles
+};
+
+GitRepository::GitRepository(std::unique_ptr<Impl> impl, std::string prefix)
+    : impl_(std::move(impl)), prefix_(std::move(prefix)) {}
+
+GitRepository::~GitRepository() = default;
+
+Expected<std::unique_ptr<GitRepository>> GitRepository::open(const fs::path& config_root) {
+  init_libgit2();
+  std::error_code ec;
+  fs::path root = fs::canonical(config_root, ec);
+  if (ec)
+    return IoError{IoError::Kind::not_found, fmt::format("cannot read the config root '{}'", config_root.string())};
+  auto impl = std::make_unique<Impl>();
+  if (git_repository_open_ext(impl->repo.out(), root.c_str(), 0, nullptr) != 0) {
+    return IoError{IoError::Kind::not_found,
+                   fmt::format("the config root '{}' is not inside a Git repository", config_root.string())};
+  }
+  const char* workdir = git_repository_workdir(impl->repo.get());
+  if (!workdir) {
+    return IoError{IoError::Kind::not_found, "the repository is bare: gwctl needs a work tree to find the config root"};
+  }
+  fs::path top = fs::canonical(workdir, ec);
+  if (ec) return IoError{IoError::Kind::io, fmt::format("cannot read the work tree '{}'", workdir)};
+  fs::path rel = root.lexically_relative(top);
+  std::string prefix = rel.generic_string();
+  if (prefix == ".") prefix.clear();
+  if (rel.empty() || prefix.starts_with("..")) {
+    return IoError{IoError::Kind::not_found,
+                   fmt::format("the config root '{}' is not inside the work tree '{}'", root.string(), top.string())};
+  }
+  impl->path = git_repository_path(impl->repo.get());
+  return std::unique_ptr<GitRepository>(new GitRepository(std::move(impl), std::move(prefix)));
+}
+
+bool GitRepository::shallow() const {
+  return git_repository_is_shallow(impl_->repo.get()) == 1;
+}
+
+std::vector<std::string> GitRepository::ref_names() const {
+  git_strarray refs{};
+  std::vector<std::string> out;
+  if (git_reference_list(&refs, impl_->repo.get()) != 0) return out;
+  for (std::size_t i = 0; i < refs.count; ++i) {
+    std::string_view r = refs.strings[i];
+    for (std::string_view p : {"refs/heads/", "refs/remotes/", "refs/tags/"}) {
+      if (r.starts_with(p)) {
+        std::string name(r.substr(p.size()));
+        if (!name.ends_with("/HEAD")) out.push_back(name);
+      }
+    }
+  }
+  git_strarray_dispose(&refs);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Expected<Revision> GitRepository::resolve(const std::string& spec) const {
+  git_repository* repo = impl_->repo.get();
+  ObjectPtr obj;
+  if (spec.empty()) return IoError{IoError::Kind::not_found, "an empty revision"};
+  if (git_revparse_single(obj.out(), repo, spec.c_str()) == 0) {
+    ObjectPtr commit;
+    if (git_object_peel(commit.out(), obj.get(), GIT_OBJECT_COMMIT) != 0) {
+      return IoError{IoError::Kind::not_found, fmt::format("revision '{}' does not name a commit", spec)};
+    }
+    return Revision{spec, oid_hex(*git_object_id(commit.get()))};
+  }
+  std::string why = last_error();
+  // Where it went wrong decides the fix.
+  std::string stem = spec.substr(0, spec.find_first_of("~^@:"));
+  bool has_suffix = stem.size() != spec.size();
+  ObjectPtr stem_obj;
+  bool stem_ok = has_suffix && git_revparse_single(stem_obj.out(), repo, stem.c_str()) == 0;
+  if (stem_ok && shallow()) {
+    return IoError{IoError::Kind::not_found,
+                   fmt::format("revision '{}' is not in this clone: the repository is shallow and its history stops "
+                               "before it\n  hint: {}",
+                               spec, shallow_fix)};
+  }
+  if (stem_ok) {
+    return IoError{
+        IoError::Kind::not_found,
+        fmt::format("revision '{}' does not exist: {}\n  hint: '{}' has fewer ancestors than that", spec, why, stem)};
+  }
+  auto names = ref_names();
+  // "origin/main" where "origin" is a remote: the branch was not fetched.
+  if (auto slash = stem.find('/'); slash != std::string::npos) {
+    std::string remote = stem.substr(0, slash);
+    auto remotes = remote_names(repo);
+    if (std::find(remotes.begin(), remotes.end(), remote) != remotes.end()) {
+      std::string guess = did_you_mean(stem, names);
+      if (!guess.empty() && guess != stem) {
+        return IoError{IoError::Kind::not_found,
+                       fmt::format("unknown revision '{}'\n  hint: did you mean '{}'?", spec, guess)};
+      }
+      return IoError{IoError::Kind::not_found,
+                     fmt::format("revision '{}' is not in this clone: the remote branch was not fetched\n  hint: run "
+                                 "'git fetch {} {}' (in CI: 'fetch-depth: 0' on actions/checkout)",
+                                 spec, remote, stem.substr(slash + 1))};
+    }
+  }
+  if (looks_like_sha(stem)) {
+    return IoError{
+        IoError::Kind::not_found,
+        fmt::format("commit '{}' is not in this repository{}\n  hint: {}", spec, shallow() ? " (a shallow clone)" : "",
+                    shallow() ? std::string(shallow_fix) : "run 'git fetch' to bring it in")};
+  }
+  std::string guess = did_you_mean(stem, names);
+  std::string msg = fmt::format("unknown revision '{}'", spec);
+  if (!guess.empty()) {
+    msg += fmt::format("\n  hint: did you mean '{}{}'?", guess, spec.substr(stem.size()));
+  } else if (!names.empty()) {
+    std::vector<std::string> some(names.begin(), names.begin() + std::min<std::ptrdiff_t>(8, names.size()));
+    msg += fmt::format("\n  hint: branches and tags: {}{}", fmt::join(some, ", "), names.size() > 8 ? ", …" : "");
+  }
+  if (auto remotes = remote_names(repo); guess.empty() && !remotes.empty()) {
+    msg += fmt::format("\n  hint: if it is a branch of the remote, fetch it: 'git fetch {} {}'", remotes.front(), stem);
+  }
+  return IoError{IoError::Kind::not_found, msg};
+}
+
+Expected<Revision> GitRepository::merge_base(const Revision& a, const Revision& b) const {
+  git_oid oa, ob, out;
+  git_oid_fromstr(&oa, a.sha.c_str());
+  git_oid_fromstr(&ob, b.sha.c_str());
+  int rc = git_merge_base(&out, impl_->repo.get(), &oa, &ob);
+  if (rc == 0) return Revision{fmt::format("merge-base({}, {})", a.spec, b.spec), oid_hex(out)};
+  if (shallow()) {
+    return IoError{IoError::Kind::not_found,
+                   fmt::format("the merge base of '{}' and '{}' is not in this clone: the repository is shallow\n  "
+                               "hint: {}; or compare directly with --no-merge-base",
+                               a.spec, b.spec, shallow_fix)};
+  }
+  if (rc == GIT_ENOTFOUND) {
+    return IoError{IoError::Kind::not_found,
+                   fmt::format("'{}' and '{}' have no common history\n  hint: compare them directly with "
+                               "--no-merge-base",
+                               a.spec, b.spec)};
+  }
+  return IoError{IoError::Kind::io,
+                 fmt::format("cannot find the merge base of '{}' and '{}': {}", a.spec, b.spec, last_error())};
+}
+
+Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revision& rev,
+                                                                   const std::optional<Revision>& moved_to,
+                                                                   std::string* root_in_rev) const {
+  auto handle = open_handle(impl_->path);
+  if (!handle) return IoError{IoError::Kind::io, fmt::format("cannot open the repository: {}", last_error())};
+  auto commit_tree = [&](const Revision& r, TreePtr& tree) -> bool {
+    git_oid oid;
+    CommitPtr commit;
+    return git_oid_fromstr(&oid, r.sha.c_str()) == 0 && git_commit_lookup(commit.out(), handle.get(), &oid) == 0 &&
+           git_commit_tree(tree.out(), commit.get()) == 0;
+  };
+  TreePtr top;
+  if (!commit_tree(rev, top)) {
+    return IoError{IoError::Kind::io,
+                   fmt::format("cannot read the tree of '{}' ({}): {}", rev.spec, rev.short_sha(), last_error())};
+  }
+  std::string label = fmt::format("revision '{}' ({})", rev.spec, rev.short_sha());
+  auto subtree = [&](const std::string& path) -> git_tree* {
+    if (path.empty()) {
+      git_tree* copy = nullptr;
+      git_tree_dup(&copy, top.get());
+      return copy;
+    }
+    EntryPtr entry;
+    if (git_tree_entry_bypath(entry.out(), top.get(), path.c_str()) != 0 ||
+        git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) {
+      return nullptr;
+    }
+    git_tree* t = nullptr;
+    if (git_tree_lookup(&t, handle.get(), git_tree_entry_id(entry.get())) != 0) return nullptr;
+    return t;
+  };
+  if (git_tree* t = subtree(prefix_)) {
+    if (root_in_rev) *root_in_rev = prefix_;
+    return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
+  }
+  // The config root is not at this path in `rev`: look for where its files came from.
+  std::string found;
+  if (moved_to) {
+    TreePtr other;
+    DiffPtr diff;
+    git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+    git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+    find.flags = GIT_DIFF_FIND_RENAMES;
+    if (commit_tree(*moved_to, other) &&
+        git_diff_tree_to_tree(diff.out(), handle.get(), top.get(), other.get(), &opts) == 0 &&
+        git_diff_find_similar(diff.get(), &find) == 0) {
+      std::map<std::string, std::size_t> votes;
+      std::string root_slash = prefix_ + "/";
+      for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+        if (d->status != GIT_DELTA_RENAMED) continue;
+        std::string_view to = d->new_file.path, from = d->old_file.path;
+        if (!to.starts_with(root_slash)) continue;
+        std::string_view rel = to.substr(root_slash.size());
+        if (from == rel) {
+          ++votes[""];
+        } else if (from.size() > rel.size() && from.ends_with(rel) && from[from.size() - rel.size() - 1] == '/') {
+          ++votes[std::string(from.substr(0, from.size() - rel.size() - 1))];
+        }
+      }
+      std::size_t best = 0;
+      for (const auto& [dir, n] : votes) {
+        if (n > best) best = n, found = dir;
+      }
+      if (best == 0) found = "\x01";
+    } else {
+      found = "\x01";
+    }
+  } else {
+    found = "\x01";
+  }
+  if (found != "\x01") {
+    if (git_tree* t = subtree(found)) {
+      if (root_in_rev) *root_in_rev = found.empty() ? "." : found;
+      return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
+    }
+  }
+  return IoError{IoError::Kind::not_found,
+                 fmt::format("the config root '{}' does not exist in revision '{}' ({}), and no rename of it was "
+                             "found\n  hint: pick a revision that has the config, or run gwctl from the folder the "
+                             "config had then",
+                             prefix_.empty() ? "." : prefix_, rev.spec, rev.short_sha())};
+}
+
+Expected<std::unique_ptr<FileReader>> GitRepository::index_reader() const {
+  auto handle = open_handle(impl_->path);
+  if (!handle) return IoError{IoError::Kind::io, fmt::format("cannot open the repository: {}", last_error())};
+  IndexPtr index;
+  if (git_repository_index(index.out(), handle.get()) != 0) {
+    return IoError{IoError::Kind::io, fmt::format("cannot read the index: {}", last_error())};
+  }
+  std::string root_slash = prefix_.empty() ? "" : prefix_ + "/";
+  std::map<std::string, IndexReader::File, std::less<>> files;
+  for (std::size_t i = 0, n = git_index_entrycount(index.get()); i < n; ++i) {
+    const git_index_entry* e = git_index_get_byindex(index.get(), i);
+    std::string_view path = e->path;
+    if (!path.starts_with(root_slash)) continue;
+    std::string rel(path.substr(root_slash.size()));
+    if (GIT_INDEX_ENTRY_STAGE(e) != 0) {
+      return IoError{IoError::Kind::io,
+                     fmt::format("'{}' has an unresolved merge conflict in the index\n  hint: resolve it and 'git add' "
+                                 "the file",
+                                 rel)};
+    }
+    if ((e->mode & 0170000) == 0160000) continue;  // a submodule
+    files[rel] = {e->id, (e->mode & 0170000) == 0100000};
+  }
+  return std::unique_ptr<FileReader>(new IndexReader(handle, std::move(files)));
+}
+
+}  // namespace gwctl
