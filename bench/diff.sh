@@ -19,7 +19,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-die() { echo "bench: $*" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 routes=${BENCH_ROUTES:-10000}
 commits=${BENCH_COMMITS:-2000}
@@ -29,12 +30,7 @@ mkdir -p "$cache" || die "cannot create '$cache'"
 work=$(mktemp -d "${TMPDIR:-/tmp}/gwctl-bench-diff.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$work"' EXIT
 
-if [ -z "${GWCTL:-}" ]; then
-  GWCTL=$root/build/release/bin/gwctl
-  [ -f build/release/CMakeCache.txt ] || cmake --preset release >/dev/null || die "cmake --preset release failed"
-  cmake --build --preset release >/dev/null || die "cmake --build --preset release failed"
-fi
-[ -x "$GWCTL" ] || die "gwctl binary '$GWCTL' not found"
+release_gwctl
 
 export GIT_CONFIG_NOSYSTEM=1 HOME=$work
 key=$( (cat bench/gen_config.py bench/diff.sh) | sha256sum | cut -c1-12)

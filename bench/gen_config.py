@@ -127,7 +127,9 @@ class Corpus:
             "name": route_name(i),
             "models": [model_name(a), model_name(b)],
             "retries": retries,
-            "max_attempts": retries + 1 + rng.choice([0, 1]),
+            # Room for the retries of the default model and of up to two fallbacks (f3 adds
+            # one), so that every fallback can run (gwctl lint GW505).
+            "max_attempts": 3 * (retries + 1) + rng.choice([0, 1]),
             "requests": rng.choice([60, 120, 300, 600, 1200]),
             "tokens": rng.choice([50000, 100000, 200000, 500000]),
             "usd": rng.choice([10, 25, 50, 100, 250, 500]),
@@ -254,7 +256,7 @@ def emit_route(r):
         "      retry_on: [429, 502, 503]",
         "    timeouts:",
         "      total: 60s",
-        "      first_byte: 20s",
+        "      first_byte: 6s",
         "      idle: 30s",
         "    limits:",
         f"      - requests: {r['requests']}",
@@ -360,9 +362,9 @@ def emit_flag(c, flag_index):
         r = c.routes[i]
         out.append(f"  - name: {r['name']}")
         if flag_index == 0:  # f1: more retries
-            out += ["    resilience:", "      retries: 3", "      max_attempts: 5"]
+            out += ["    resilience:", "      retries: 3", "      max_attempts: 12"]
         elif flag_index == 1:  # f2: tighter timeouts
-            out += ["    timeouts:", "      total: 30s", "      first_byte: 10s"]
+            out += ["    timeouts:", "      total: 30s", "      first_byte: 3s"]
         elif flag_index == 2:  # f3: retry on gateway timeouts too
             out += ["    resilience:", "      retry_on: [429, 502, 503, 504, timeout]"]
         elif flag_index == 3:  # f4: response cache

@@ -14,7 +14,8 @@ set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-die() { echo "bench: $*" >&2; exit 2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
 routes=${ROUTES:-10000}
 runs=${RUNS:-3}
@@ -22,12 +23,7 @@ npm_dir=${NPM_DIR:-$root/build/npm}
 work=$(mktemp -d "${TMPDIR:-/tmp}/gwctl-secrets-bench.XXXXXX") || die "mktemp failed"
 trap 'rm -rf "$work"' EXIT
 
-if [ -z "${GWCTL:-}" ]; then
-  GWCTL=$root/build/release/bin/gwctl
-  [ -f build/release/CMakeCache.txt ] || cmake --preset release >/dev/null || die "cmake --preset release failed"
-  cmake --build --preset release >/dev/null || die "cmake --build --preset release failed"
-fi
-[ -x "$GWCTL" ] || die "gwctl binary '$GWCTL' not found"
+release_gwctl
 
 # --- the tree, with secrets planted (made up now, so that no file of ours holds one) -------
 tree=$work/tree

@@ -10,7 +10,6 @@
 
 #include "gwctl/artifact.hpp"
 #include "gwctl/git.hpp"
-#include "gwctl/secret_scan.hpp"
 
 namespace gwctl::cli {
 
@@ -25,7 +24,8 @@ void exit_now(int code) {
 }
 
 bool unreadable_input(const Diagnostic& d) {
-  return d.severity == Severity::error && d.rule == "GW113";
+  // GW117: a rule file that cannot be used; passing without it would be a silent pass.
+  return d.severity == Severity::error && (d.rule == "GW113" || d.rule == "GW117");
 }
 
 bool use_color(const GlobalOptions& global, int fd) {
@@ -155,13 +155,6 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
       diags.report(d);
   }
   diags.append(run.result.diags);
-  if (stage == Stage::emit) {  // a literal credential in a value must not reach the artifact (GW3xx)
-    Diagnostics secrets;
-    scan_sources_for_secrets(project.sources, secrets, SecretScanOptions{.skip_comments = true});
-    for (const auto& d : secrets.all()) {
-      if (variant_uses(run.result.variant, project.sources.file(d.span.file).layer)) diags.report(d);
-    }
-  }
   std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
   if (!text.empty()) fmt::print(stderr, "{}", text);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;

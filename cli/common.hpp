@@ -94,8 +94,8 @@ void error(const std::string& message);
 // failed flush is exit 2.
 [[noreturn]] void exit_now(int code);
 
-// Whether an error says an input could not be read (GW113): the run could not do its job, which
-// is exit 2, not a finding (exit 1).
+// Whether an error says an input could not be read (GW113) or a rule could not be used (GW117):
+// the run could not do its job, which is exit 2, not a finding (exit 1), whatever --fail-on says.
 bool unreadable_input(const Diagnostic& d);
 
 }  // namespace gwctl::cli

@@ -69,8 +69,12 @@ std::string member_text(const json& value) {
 }
 }  // namespace
 
+std::string artifact_config_text(const GatewayModel& model) {
+  return member_text(model.config);
+}
+
 json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
-                   const SourceInfo& source, std::string* text) {
+                   const SourceInfo& source, std::string* text, std::string config_text) {
   json files = json::array();
   for (const auto& f : source.files) files.push_back({{"path", f.path}, {"sha256", f.sha256}});
   std::vector<std::string> sorted_flags = flags;
@@ -85,9 +89,10 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
         {"files", files}}},
       {"promoted_from", nullptr},
   };
-  a["config"] = std::move(model.config);
   std::map<std::string, std::string> members;
   for (auto it = a.begin(); it != a.end(); ++it) members[it.key()] = member_text(it.value());
+  members["config"] = config_text.empty() ? member_text(model.config) : std::move(config_text);
+  a["config"] = std::move(model.config);
   // The digest covers the envelope as it stands now: everything but `digest` and `signature`.
   std::string digest = "sha256:" + sha256_hex(assemble(members));
   a["digest"] = digest;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/semantic_diff.hpp"
+#include "text_style.hpp"
 
 namespace gwctl {
 
@@ -11,11 +12,7 @@ using ordered_json = nlohmann::ordered_json;
 
 namespace {
 
-struct Colors {
-  bool on;
-  std::string wrap(std::string_view code, std::string_view text) const {
-    return on ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : std::string(text);
-  }
+struct Colors : text::Ansi {
   std::string risk(Risk r) const {
     switch (r) {
       case Risk::high:
@@ -61,9 +58,7 @@ Counts count(const std::vector<EntityChange>& changes) {
   return c;
 }
 
-std::string plural(std::size_t n, std::string_view word) {
-  return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
-}
+using text::plural;
 
 std::string files_line(const EnvironmentDiff& env) {
   std::vector<std::string> parts;
@@ -112,18 +107,19 @@ std::string code(std::string_view s) {
 }  // namespace
 
 std::string render_diff_text(const DiffReport& report, bool color) {
-  Colors c{color};
+  Colors c;
+  c.on = color;
   std::string out = fmt::format("gwctl diff: {} → {}\n", report.base_label, report.head_label);
   std::size_t changed = 0;
   Counts total;
   for (const auto& env : report.envs) {
     out += "\n";
     if (env.status == "failed") {
-      out += fmt::format("{}: {}\n", c.wrap("1", env.env), c.wrap("1;31", "not compared: the config has errors"));
+      out += fmt::format("{}: {}\n", c.bold(env.env), c.wrap("1;31", "not compared: the config has errors"));
       continue;
     }
     if (env.changes.empty()) {
-      out += fmt::format("{}: no changes{}\n", c.wrap("1", env.env),
+      out += fmt::format("{}: no changes{}\n", c.bold(env.env),
                          env.files.empty() ? "" : fmt::format(" (files: {})", files_line(env)));
       continue;
     }
@@ -132,7 +128,7 @@ std::string render_diff_text(const DiffReport& report, bool color) {
     total.high += n.high;
     total.medium += n.medium;
     total.low += n.low;
-    out += fmt::format("{}: {}{}, risk {}\n", c.wrap("1", env.env), plural(env.changes.size(), "change"),
+    out += fmt::format("{}: {}{}, risk {}\n", c.bold(env.env), plural(env.changes.size(), "change"),
                        env.status == "added" || env.status == "removed" ? " (environment " + env.status + ")" : "",
                        c.risk(env.risk));
     if (!env.files.empty()) out += fmt::format("  files: {}\n", files_line(env));

@@ -1,9 +1,11 @@
 #include "gwctl/lint.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -328,10 +330,37 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     std::string layer = d.span.valid() ? project.sources.file(d.span.file).layer : "";
     if (d.severity == Severity::error && layer.starts_with("env:")) broken.insert(layer.substr(4));
   }
-  for (const auto& v : result.variants) {
+  // The variants are independent: they run in parallel, and are folded in order afterwards so
+  // that the report does not depend on scheduling.
+  struct Run {
     Diagnostics flag_diags;  // e.g. an unknown flag in the environment's `flags:`
-    pipeline.resolve(v.env, options.overrides, &flag_diags);
-    PipelineResult r = pipeline.run(v, Stage::validate);
+    PipelineResult result;
+  };
+  std::vector<Run> runs(result.variants.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < runs.size(); i = next++) {
+      const Variant& v = result.variants[i];
+      pipeline.resolve(v.env, options.overrides, &runs[i].flag_diags);
+      runs[i].result = pipeline.run(v, Stage::validate);
+    }
+  };
+  {
+    // A thread costs more than a small config's whole variant: only large ones run in parallel.
+    std::size_t bytes = 0;
+    for (std::uint32_t f = 0; f < project.sources.size(); ++f) bytes += project.sources.file(f).text.size();
+    std::size_t threads =
+        bytes < (256u << 10)
+            ? 1
+            : std::min<std::size_t>(runs.size(), std::clamp(std::thread::hardware_concurrency(), 1u, 4u));
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+  }
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const Variant& v = result.variants[i];
+    const Diagnostics& flag_diags = runs[i].flag_diags;
+    const PipelineResult r = std::move(runs[i].result);
     for (const auto& d : flag_diags.all()) folder.add(d, v.env, v.flags, r.merged.root.get());
     for (const auto& d : r.diags.all()) folder.add(d, v.env, v.flags, r.merged.root.get());
     bool configured = std::find(configured_variants.begin(), configured_variants.end(), v) != configured_variants.end();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include "gwctl/merge.hpp"
 #include "gwctl/policy.hpp"
 #include "gwctl/schema.hpp"
+#include "gwctl/secret_scan.hpp"
 #include "gwctl/validate.hpp"
 
 namespace gwctl {
@@ -148,12 +150,38 @@ PipelineResult Pipeline::run(const Variant& variant, Stage stop_after) const {
   policy.base = base_.get();
   policy.custom_rules = &project_.custom_rules;
   policy.cache = &policy_cache_;
-  if (options_.policy) check_policy(policy, r.diags);
+  policy.parallel = stop_after == Stage::emit;
+  // The policy rules; when emitting, also the secret scan of the variant's files: a literal
+  // credential in a value must not reach the artifact, whether or not the schema calls the
+  // field secret-bearing (GW3xx). Lint scans every file, comments included, on its own.
+  auto check = [&](Diagnostics& out) {
+    if (!options_.policy) return;
+    check_policy(policy, out);
+    if (stop_after != Stage::emit) return;
+    for (std::uint32_t f = 0; f < project_.sources.size(); ++f) {
+      if (variant_uses(r.variant, project_.sources.file(f).layer)) {
+        scan_file_for_secrets(project_.sources, f, out, SecretScanOptions{.skip_comments = true});
+      }
+    }
+  };
+  if (stop_after == Stage::validate) {
+    check(r.diags);
+    apply_severity_overrides(project_.settings.severity, env, r.diags);
+    return r;
+  }
+
+  // The checks and the serialization of the config only read the model: they run side by side.
+  Diagnostics found;
+  std::string config_text;
+  {
+    std::jthread checker([&] { check(found); });
+    config_text = artifact_config_text(model);
+  }
+  r.diags.append(found);
   apply_severity_overrides(project_.settings.severity, env, r.diags);
-  if (stop_after == Stage::validate || r.diags.has_errors()) return r;
-
-  r.artifact = make_artifact(std::move(model), env, r.variant.flags, source_info(r.variant), &r.artifact_text);
-
+  if (r.diags.has_errors()) return r;
+  r.artifact = make_artifact(std::move(model), env, r.variant.flags, source_info(r.variant), &r.artifact_text,
+                             std::move(config_text));
   return r;
 }
 

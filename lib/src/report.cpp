@@ -4,6 +4,7 @@
 #include "gwctl/secret_scan.hpp"
 #include "gwctl/secrets.hpp"
 #include "gwctl/version.hpp"
+#include "text_style.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -21,12 +22,7 @@ std::string category_of(const LintResult& result, const std::string& rule) {
   return doc && !doc->category.empty() ? doc->category : std::string(rule_category(rule));
 }
 
-struct Palette {
-  bool on;
-  std::string wrap(std::string_view code, std::string_view text) const {
-    return on ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : std::string(text);
-  }
-  std::string bold(std::string_view t) const { return wrap("1", t); }
+struct Palette : text::Ansi {
   std::string severity(Severity s) const {
     switch (s) {
       case Severity::error:
@@ -165,7 +161,8 @@ static std::string clean(std::string_view text) {
 }
 
 std::string render_diagnostic(const Diagnostic& d, const SourceSet& sources, const RenderOptions& options) {
-  Palette p{options.color};
+  Palette p;
+  p.on = options.color;
   std::string out = fmt::format("{}: {}[{}]: {}\n", p.bold(location(d.span, sources)), p.severity(d.severity), d.rule,
                                 p.bold(clean(d.message)));
   snippet(out, d.span, sources, d.severity, p, d.mask_span, d.mask_value);
@@ -202,7 +199,7 @@ std::string render_findings_text(const LintResult& result, const SourceSet& sour
     out += "\n";
   }
   Tally t = tally(result.findings);
-  auto plural = [](std::size_t n, std::string_view word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); };
+  using text::plural;
   out += fmt::format("{}, {}, {} ({} checked in {})\n", plural(t.errors, "error"), plural(t.warnings, "warning"),
                      plural(t.infos, "info"), plural(result.variants.size(), "configuration"),
                      plural(env_count, "environment"));

@@ -119,10 +119,12 @@ template <typename Adapter, typename Value>
 std::vector<Schema::Violation> run_valijson(const valijson::Schema& schema, const Value& value,
                                             const std::string& prefix) {
   valijson::Validator validator;
-  valijson::ValidationResults results;
   Adapter adapter(value);
   std::vector<Schema::Violation> out;
-  if (validator.validate(schema, adapter, &results)) return out;
+  // Most values are valid: a first pass without results skips building error contexts.
+  if (validator.validate(schema, adapter, nullptr)) return out;
+  valijson::ValidationResults results;
+  validator.validate(schema, adapter, &results);
   valijson::ValidationResults::Error e;
   while (results.popError(e)) out.push_back({prefix + context_to_pointer(e.context), e.description});
   return out;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -454,6 +455,7 @@ struct ValidationCache::Impl {
   };
   std::unordered_map<Key, std::vector<Diagnostic>, Hash> entries;  // pointers relative to the item
   std::vector<NodePtr> keep_alive;                                 // roots whose nodes are keys
+  std::mutex mutex;                                                // lint validates variants in parallel
 };
 
 ValidationCache::ValidationCache() : impl(std::make_unique<Impl>()) {}
@@ -469,7 +471,10 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
     v.valijson_errors(schema.check(*root), *root, schema.root(), "");
     return;
   }
-  cache->impl->keep_alive.push_back(root);
+  {
+    std::lock_guard lock(cache->impl->mutex);
+    cache->impl->keep_alive.push_back(root);
+  }
   std::set<std::string> skip;
   for (const auto& c : collections) skip.insert("/" + pointer_escape(c));
 
@@ -509,6 +514,7 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
   }
   std::vector<Task*> misses;
   std::unordered_map<ValidationCache::Impl::Key, std::vector<Diagnostic>, ValidationCache::Impl::Hash> fresh;
+  std::unique_lock lock(cache->impl->mutex);  // entries' references stay valid as others insert
   for (auto& t : tasks) {
     auto it = cache->impl->entries.find(t.key);
     if (it != cache->impl->entries.end()) {
@@ -517,6 +523,7 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
       misses.push_back(&t);
     }
   }
+  lock.unlock();
   auto check = [&](Task& t, std::vector<Diagnostic>& out) {
     Diagnostics local;
     UnitValidator v(*root, schema, local, nullptr);
@@ -536,6 +543,7 @@ void validate(const NodePtr& root, const Schema& schema, Diagnostics& diags, Val
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  lock.lock();
   for (std::size_t k = 0; k < misses.size(); ++k) {
     cache->impl->entries.emplace(misses[k]->key, std::move(results[k]));
   }

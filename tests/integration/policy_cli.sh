@@ -169,14 +169,16 @@ assert (("prod",), "error") in sev and (("dev",), "info") in sev, sev' "$TMP/out
   expect_status 1
   expect_output_has "error[GW114]: structure rule GW102 cannot be overridden"
 
-  check "a broken rule file is GW117 with its location, and lint does not crash"
+  check "a broken rule file is GW117 with its location and exit 2, even with --fail-on never"
   printf 'environments: [dev, prod]\n' > "$d/gwctl.yaml"
   printf 'id: ACME002\ntitle: x\nseverity: warning\nselect: /routes/*\nshema: {}\n' > "$d/rules/ACME002.yaml"
   gw -C "$d" lint
   expect_no_crash
-  expect_status 1
+  expect_status 2
   expect_output_has "rules/ACME002.yaml:5:1: error[GW117]: unknown key 'shema' in a rule file"
   expect_output_has "did you mean 'schema'?"
+  gw -C "$d" lint --fail-on never
+  expect_status 2
 }
 
 case_show_spend() {

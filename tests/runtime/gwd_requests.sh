@@ -20,7 +20,7 @@ check "secrets are read from --secrets-dir when not in the environment"
 mkdir -p "$TMP/secrets"
 printf 'key-app\n' > "$TMP/secrets/APP_KEY"
 (unset APP_KEY && start_gwd "$TMP/a.json" --secrets-dir "$TMP/secrets" && call /v1/chat/completions \
-  -H 'x-api-key: key-app' --data '{}' && kill "$GWD_PID" && [[ $STATUS == 200 ]]) || fail "secrets dir not used"
+  -H 'x-api-key: key-app' --data '{}'; stop_gwd; [[ $STATUS == 200 ]]) || fail "secrets dir not used"
 
 start_gwd "$TMP/a.json"
 

@@ -166,8 +166,15 @@ start_gwd() {
   GWD_PID=$!
   PIDS+=("$GWD_PID")
   wait_for "$TMP/gwd.err" '"event":"listening"'
-  GWD_PORT=$(grep '"event":"listening"' "$TMP/gwd.err" | grep -o '"listen":"[^"]*"' | grep -o '[0-9]*"$' | tr -d '"')
-  ADMIN_PORT=$(grep '"event":"listening"' "$TMP/gwd.err" | grep -o '"admin":"[^"]*"' | grep -o '[0-9]*"$' | tr -d '"')
+  GWD_PORT=$(grep -a '"event":"listening"' "$TMP/gwd.err" | grep -o '"listen":"[^"]*"' | grep -o '[0-9]*"$' | tr -d '"')
+  ADMIN_PORT=$(grep -a '"event":"listening"' "$TMP/gwd.err" | grep -o '"admin":"[^"]*"' | grep -o '[0-9]*"$' | tr -d '"')
+}
+
+# Stops the gwd started last and waits for it to exit, so that its last log lines cannot land
+# in the next gwd's log file.
+stop_gwd() {
+  kill "$GWD_PID" 2> /dev/null || true
+  wait "$GWD_PID" 2> /dev/null || true
 }
 
 call() {

@@ -498,3 +498,23 @@ TEST_CASE("the secret rules are documented with examples the scanner does not fl
     CHECK(scan_secrets(doc->fixed).empty());
   }
 }
+
+TEST_CASE("compile writes no artifact from a key in any value, but a key in a comment does not block it",
+          "[secrets][pipeline]") {
+  std::string key = "sk-" + std::string("proj-") + body(48);
+  std::string in_value = std::string(minimal_base) + "    description: \"temporary key " + key + "\"\n";
+  auto refused = compile(project_with("", in_value), "prod");
+  CHECK(refused->result.artifact.is_null());
+  bool named = false;
+  for (const auto& d : refused->result.diags.all()) named = named || (d.rule == "GW301" && d.mask_span);
+  CHECK(named);
+
+  std::string in_comment = std::string(minimal_base) + "    # rotated: " + key + "\n";
+  auto written = compile(project_with("", in_comment), "prod");
+  CHECK(written->result.artifact.is_object());
+  CHECK(written->result.artifact_text.find(key) == std::string::npos);
+
+  // The semantic diff compares models without the policy gate: the change is shown, masked.
+  auto for_diff = compile(project_with("", in_value), "prod", Stage::emit, {}, PipelineOptions{.policy = false});
+  CHECK(for_diff->result.artifact.is_object());
+}

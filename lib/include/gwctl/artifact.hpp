@@ -28,8 +28,12 @@ struct SourceInfo {
 
 // The envelope with `digest` computed; `promoted_from` and `signature` are null. `text`, when
 // given, receives its canonical_json, built without a second serialization of the config.
+// `config_text`, when given, is artifact_config_text(model) computed beforehand.
 nlohmann::json make_artifact(GatewayModel model, const std::string& environment, const std::vector<std::string>& flags,
-                             const SourceInfo& source, std::string* text = nullptr);
+                             const SourceInfo& source, std::string* text = nullptr, std::string config_text = {});
+// The serialization of the config that make_artifact embeds (the bulk of its work); it only
+// reads the model, so a caller can run it alongside other readers.
+std::string artifact_config_text(const GatewayModel& model);
 
 // "sha256:<hex>" over canonical_json of the envelope without `digest` and `signature`.
 std::string artifact_digest(const nlohmann::json& artifact);

@@ -13,6 +13,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,13 +28,20 @@
 namespace gwctl {
 
 // What the route-local checks found for each route node, so that variants sharing a route check
-// it once. Owned by the pipeline; not thread-safe.
-struct PolicyCache {
+// it once. Owned by the pipeline; lint's variants use it from several threads.
+class PolicyCache {
+ public:
+  // The diagnostics stored for `route` (paths relative to it), if any.
+  std::optional<std::vector<Diagnostic>> find(const Node* route) const;
+  void store(const NodePtr& route, std::vector<Diagnostic> diags);
+
+ private:
   struct Entry {
-    NodePtr node;                   // keeps the key alive, so its address is not reused
-    std::vector<Diagnostic> diags;  // paths relative to the route
+    NodePtr node;  // keeps the key alive, so its address is not reused
+    std::vector<Diagnostic> diags;
   };
-  std::unordered_map<const Node*, Entry> routes;
+  mutable std::mutex mutex_;
+  std::unordered_map<const Node*, Entry> routes_;
 };
 
 struct PolicyContext {
@@ -43,6 +52,7 @@ struct PolicyContext {
   const Node* base = nullptr;             // the base layer alone (merged, not interpolated); may be null
   const std::vector<std::shared_ptr<DeclarativeRule>>* custom_rules = nullptr;
   PolicyCache* cache = nullptr;  // optional
+  bool parallel = false;         // split the checks over two threads (a single compile; lint runs variants in parallel)
 };
 
 void check_policy(const PolicyContext& context, Diagnostics& diags);

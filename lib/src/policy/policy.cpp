@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -275,24 +276,19 @@ void check_declarative(Checker& c, const DeclarativeRule& rule, const nlohmann::
 
 }  // namespace policy
 
-void check_policy(const PolicyContext& context, Diagnostics& diags) {
-  if (!context.config || !context.model || !context.model->is_object()) return;
-  std::vector<const DeclarativeRule*> declarative;
-  for (const auto& rule : builtin_declarative_rules()) declarative.push_back(&rule);
-  if (context.custom_rules) {
-    for (const auto& rule : *context.custom_rules) declarative.push_back(rule.get());
-  }
-  policy::Checker c(context, diags);
+namespace {
 
-  // Route-local checks, once per distinct route node: lint's variants share most routes.
+// Route-local checks, once per distinct route node: lint's variants share most routes.
+void check_routes(const PolicyContext& context, const std::vector<const DeclarativeRule*>& declarative,
+                  Diagnostics& diags) {
   const auto& routes = policy::sub(*context.model, "routes");
   const Node* written = context.config->get("routes");
   for (std::size_t r = 0; routes.is_array() && r < routes.size(); ++r) {
     NodePtr node = written && written->is_seq() && r < written->items.size() ? written->items[r] : nullptr;
     std::string prefix = policy::route_ptr(r);
     if (context.cache && node) {
-      if (auto it = context.cache->routes.find(node.get()); it != context.cache->routes.end()) {
-        for (Diagnostic d : it->second.diags) {
+      if (auto cached = context.cache->find(node.get())) {
+        for (Diagnostic& d : *cached) {
           d.path = prefix + d.path;
           diags.report(std::move(d));
         }
@@ -308,16 +304,21 @@ void check_policy(const PolicyContext& context, Diagnostics& diags) {
       if (policy::route_scoped(*rule)) policy::check_declarative(lc, *rule, &routes[r], r);
     }
     if (context.cache && node) {
-      auto& entry = context.cache->routes[node.get()];
-      entry.node = node;
+      std::vector<Diagnostic> relative;
       for (Diagnostic d : local.all()) {
         d.path = d.path.substr(std::min(prefix.size(), d.path.size()));
-        entry.diags.push_back(std::move(d));
+        relative.push_back(std::move(d));
       }
+      context.cache->store(node, std::move(relative));
     }
     for (auto& d : local.all()) diags.report(std::move(d));
   }
+}
 
+// The checks that read across entities.
+void check_whole(const PolicyContext& context, const std::vector<const DeclarativeRule*>& declarative,
+                 Diagnostics& diags) {
+  policy::Checker c(context, diags);
   policy::check_references(c);
   policy::check_auth(c);
   policy::check_resilience(c);
@@ -325,6 +326,41 @@ void check_policy(const PolicyContext& context, Diagnostics& diags) {
   for (const auto* rule : declarative) {
     if (!policy::route_scoped(*rule)) policy::check_declarative(c, *rule);
   }
+}
+
+}  // namespace
+
+void check_policy(const PolicyContext& context, Diagnostics& diags) {
+  if (!context.config || !context.model || !context.model->is_object()) return;
+  std::vector<const DeclarativeRule*> declarative;
+  for (const auto& rule : builtin_declarative_rules()) declarative.push_back(&rule);
+  if (context.custom_rules) {
+    for (const auto& rule : *context.custom_rules) declarative.push_back(rule.get());
+  }
+  if (!context.parallel) {
+    check_routes(context, declarative, diags);
+    check_whole(context, declarative, diags);
+    return;
+  }
+  // The two halves only read the model; their findings are appended in the same order.
+  Diagnostics whole;
+  {
+    std::jthread other([&] { check_whole(context, declarative, whole); });
+    check_routes(context, declarative, diags);
+  }
+  diags.append(whole);
+}
+
+std::optional<std::vector<Diagnostic>> PolicyCache::find(const Node* route) const {
+  std::lock_guard lock(mutex_);
+  auto it = routes_.find(route);
+  if (it == routes_.end()) return std::nullopt;
+  return it->second.diags;
+}
+
+void PolicyCache::store(const NodePtr& route, std::vector<Diagnostic> diags) {
+  std::lock_guard lock(mutex_);
+  routes_.emplace(route.get(), Entry{route, std::move(diags)});
 }
 
 std::string SeverityOverrides::lookup(const std::string& env, const std::string& rule) const {

@@ -4,17 +4,15 @@
 
 #include <algorithm>
 
+#include "text.hpp"
+
 namespace gwd {
 
 namespace {
 
 using json = nlohmann::json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
+using detail::iequals;
 
 bool lists(const std::vector<std::string>& names, std::string_view name) {
   return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n == "*" || n == name; });

@@ -3,17 +3,15 @@
 #include <algorithm>
 #include <array>
 
+#include "text.hpp"
+
 namespace gwd {
 
 namespace {
 
 using json = nlohmann::json;
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
+using detail::iequals;
 
 // Headers never forwarded: hop-by-hop ones, the ones gwd sets itself, and client credentials.
 constexpr std::array<std::string_view, 17> dropped = {"connection",
