@@ -13,7 +13,8 @@
 // Behaviour for the next requests, set with POST /mock/set {"status": S, "count": N (-1:
 // every request), "delay_ms": D, "model": M (only requests whose model starts with M), "mode": "status" |
 // "garbage" (a non-HTTP answer) | "close" (hang up)}; POST /mock/reset clears it and the
-// counters; GET /mock/stats returns the counters, the last request's headers and body.
+// counters; GET /mock/stats returns the counters (waits_abandoned: callers that hung up during
+// a delay), the last request's headers and body.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -24,6 +25,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <sys/socket.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -58,6 +61,7 @@ struct State {
   long streams_started = 0;
   long streams_completed = 0;
   long streams_cancelled = 0;
+  long waits_abandoned = 0;  // callers that hung up during a delay
   std::map<std::string, long> by_model;
   json last_headers = json::object();
   std::string last_target;
@@ -65,6 +69,19 @@ struct State {
 };
 
 State state;
+
+// Cancels `timer` when the caller hangs up while `waiting` (a coroutine lambda would outlive
+// its captures, hence the parameters).
+net::awaitable<void> watch_hangup(tcp::socket& socket, std::shared_ptr<net::steady_timer> timer,
+                                  std::shared_ptr<bool> hung_up, std::shared_ptr<bool> waiting) {
+  boost::system::error_code ec;
+  co_await socket.async_wait(tcp::socket::wait_read, ec_token(ec));
+  if (!*waiting || ec == net::error::operation_aborted) co_return;
+  char byte = 0;
+  if (::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) co_return;
+  *hung_up = true;
+  timer->cancel();
+}
 
 long header_number(const http::request<http::string_body>& req, const char* name, long fallback) {
   auto it = req.find(name);
@@ -106,6 +123,7 @@ net::awaitable<bool> handle(beast::tcp_stream& stream, http::request<http::strin
                {"streams_started", state.streams_started},
                {"streams_completed", state.streams_completed},
                {"streams_cancelled", state.streams_cancelled},
+               {"waits_abandoned", state.waits_abandoned},
                {"by_model", state.by_model},
                {"last_headers", state.last_headers},
                {"last_target", state.last_target},
@@ -117,7 +135,8 @@ net::awaitable<bool> handle(beast::tcp_stream& stream, http::request<http::strin
   if (target == "/mock/reset") {
     std::lock_guard lock(state.mu);
     state.program = Program{};
-    state.requests = state.streams_started = state.streams_completed = state.streams_cancelled = 0;
+    state.requests = state.streams_started = state.streams_completed = state.streams_cancelled = state.waits_abandoned =
+        0;
     state.by_model.clear();
   }
   if (target == "/mock/set") {
@@ -165,8 +184,21 @@ net::awaitable<bool> handle(beast::tcp_stream& stream, http::request<http::strin
     }
   }
   if (delay > 0) {
-    net::steady_timer t(co_await net::this_coro::executor, milliseconds(delay));
-    co_await t.async_wait(ec_token(ec));
+    // While it waits, the mock notices a caller that hangs up (gwd cancelling the request).
+    auto executor = co_await net::this_coro::executor;
+    auto t = std::make_shared<net::steady_timer>(executor, milliseconds(delay));
+    auto hung_up = std::make_shared<bool>(false);
+    auto waiting = std::make_shared<bool>(true);
+    net::co_spawn(executor, watch_hangup(stream.socket(), t, hung_up, waiting), net::detached);
+    co_await t->async_wait(ec_token(ec));
+    *waiting = false;
+    if (*hung_up) {
+      std::lock_guard lock(state.mu);
+      state.waits_abandoned += 1;
+      co_return false;
+    }
+    stream.socket().cancel(ec);
+    ec = {};
   }
   if (mode == "close") co_return false;
   if (mode == "garbage") {

@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -13,6 +14,8 @@
 #include <random>
 #include <thread>
 #include <utility>
+
+#include <sys/socket.h>
 
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -198,6 +201,32 @@ net::awaitable<bool> send(beast::tcp_stream& stream, Response& res) {
   co_await http::async_write(stream, res, ec_token(ec));
   stream.expires_never();
   co_return !ec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watching the client while an attempt is under way. A client that hangs up (EOF or reset)
+// closes the upstream connection too, which ends the attempt at once, whatever it waits for:
+// the response header, the next stream event or a slow body. Bytes of a pipelined next
+// request are left in the socket for the session. (A client that half-closes after sending its
+// request counts as gone, as with nginx's default.)
+
+struct ClientWatch {
+  bool done = false;  // the attempt has ended; the watcher must not touch anything
+  bool gone = false;
+  Connection* upstream = nullptr;
+};
+
+net::awaitable<void> watch_client(tcp::socket& client, std::shared_ptr<ClientWatch> watch) {
+  boost::system::error_code ec;
+  co_await client.async_wait(tcp::socket::wait_read, ec_token(ec));
+  if (watch->done || ec == net::error::operation_aborted) co_return;
+  if (!ec) {
+    char byte = 0;
+    ssize_t n = ::recv(client.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) co_return;
+  }
+  watch->gone = true;
+  if (watch->upstream != nullptr) watch->upstream->close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,6 +515,13 @@ class Handler {
         AttemptLimits limits{std::min(route->first_byte_timeout, left), std::min(route->idle_timeout, left)};
         a = co_await attempt(provider, upreq, limits, log_.stream);
       }
+      if (a.client_gone && !a.relayed) {
+        // Nobody is left to answer: no retry, no fallback, and the attempt says nothing about
+        // the deployment's health. 499 is nginx's "client closed request".
+        log_.status = 499;
+        log_.error_type = "client_closed";
+        co_return false;
+      }
       std::string outcome_name =
           a.outcome.kind == Outcome::Kind::status
               ? std::to_string(a.outcome.status)
@@ -566,10 +602,22 @@ class Handler {
         }
       }
       Attempt a;
+      auto watch = std::make_shared<ClientWatch>();
+      watch->upstream = conn.get();
+      net::co_spawn(co_await net::this_coro::executor, watch_client(client_.socket(), watch), net::detached);
       if (conn->tls) {
         co_await exchange(*conn->tls, *conn, upreq, limits, stream_wanted, client_, keep_alive_, a);
       } else {
         co_await exchange(*conn->plain, *conn, upreq, limits, stream_wanted, client_, keep_alive_, a);
+      }
+      watch->done = true;
+      if (!watch->gone) {
+        boost::system::error_code ignored;
+        client_.socket().cancel(ignored);  // ends the watcher's wait
+      } else {
+        a.client_gone = true;
+        a.stale = false;
+        a.detail = "the client hung up";
       }
       if (a.stale && round == 0) {
         conn->close();

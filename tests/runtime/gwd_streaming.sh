@@ -58,6 +58,28 @@ sleep 0.8
 chat
 expect_status 200
 
+check "a client that hangs up before the first byte ends the request and the upstream request at once"
+n_closed=0
+for stream in true false; do
+  mock_reset
+  body="{\"stream\":$stream}"
+  start=$(date +%s%N)
+  raw "$GWD_PORT" "POST /v1/chat/completions HTTP/1.1\r\nhost: t\r\nauthorization: Bearer key-app\r\nx-mock-delay-ms: 4000\r\ncontent-type: application/json\r\ncontent-length: ${#body}\r\n\r\n$body" 0.3 > "$TMP/raw.out"
+  n_closed=$((n_closed + 1))
+  for ((i = 0; i < 100; i++)); do
+    (($(grep -a -c '"status":499' "$TMP/gwd.out") >= n_closed)) && break
+    sleep 0.05
+  done
+  [[ $i -lt 100 ]] || fail "no access-log line with status 499 (stream $stream)"
+  ms=$((($(date +%s%N) - start) / 1000000))
+  [[ $ms -lt 2500 ]] || fail "the request ended $ms ms after it started, expected soon after the hang-up"
+  grep -a '"status":499' "$TMP/gwd.out" | tail -n 1 | grep -q '"error":"client_closed"' || fail "access log: $(tail -n 1 "$TMP/gwd.out")"
+  sleep 0.3
+  [[ $(mock_stat 'd["waits_abandoned"]') == 1 ]] || fail "the upstream request was not ended: $(mock_stat 'd')"
+done
+chat
+expect_status 200
+
 check "a stream whose first byte does not come within first_byte is retried, then 504"
 start=$(date +%s%N)
 call /v1/chat/completions -H 'authorization: Bearer key-app' -H 'x-mock-delay-ms: 2500' --data '{"stream":true}'
