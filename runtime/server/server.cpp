@@ -62,13 +62,85 @@ auto ec_token(boost::system::error_code& ec) {
 
 std::mutex log_mu;
 
-void log_line(std::FILE* to, const json& line) {
-  std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-  text.push_back('\n');
+void write_line(std::FILE* to, std::string_view text) {
   std::lock_guard lock(log_mu);
   std::fwrite(text.data(), 1, text.size(), to);
   std::fflush(to);
 }
+
+void log_line(std::FILE* to, const json& line) {
+  std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
+  text.push_back('\n');
+  write_line(to, text);
+}
+
+// A JSON object written member by member, for the access log: one line per request, where a
+// json object (a map of copies) would cost more than the rest of the line's work. Members must
+// be added in key order, as json::dump writes them for the event lines.
+class JsonLine {
+ public:
+  JsonLine() {
+    text_.reserve(320);
+    text_.push_back('{');
+  }
+  JsonLine& string(std::string_view key, std::string_view value) {
+    name(key);
+    quoted(value);
+    return *this;
+  }
+  // null when `value` is empty
+  JsonLine& string_or_null(std::string_view key, std::string_view value) {
+    if (!value.empty()) return string(key, value);
+    name(key);
+    text_.append("null");
+    return *this;
+  }
+  JsonLine& number(std::string_view key, std::int64_t value) {
+    name(key);
+    text_.append(std::to_string(value));
+    return *this;
+  }
+  JsonLine& number(std::string_view key, double value) {
+    name(key);
+    text_.append(json(value).dump());  // the shortest form that reads back, as json::dump
+    return *this;
+  }
+  JsonLine& boolean(std::string_view key, bool value) {
+    name(key);
+    text_.append(value ? "true" : "false");
+    return *this;
+  }
+  std::string& finish() {
+    text_.append("}\n");
+    return text_;
+  }
+
+ private:
+  void name(std::string_view key) {
+    if (text_.size() > 1) text_.push_back(',');
+    quoted(key);
+    text_.push_back(':');
+  }
+  void quoted(std::string_view value) {
+    static constexpr char hex[] = "0123456789abcdef";
+    text_.push_back('"');
+    for (char c : value) {
+      auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        text_.push_back('\\');
+        text_.push_back(c);
+      } else if (u < 0x20) {
+        text_.append("\\u00");
+        text_.push_back(hex[u >> 4]);
+        text_.push_back(hex[u & 15]);
+      } else {
+        text_.push_back(c);
+      }
+    }
+    text_.push_back('"');
+  }
+  std::string text_;
+};
 
 std::string wall_time() {
   auto now = std::chrono::system_clock::now();
@@ -403,21 +475,21 @@ class Handler {
     bool open = co_await serve(req, start);
     double seconds = static_cast<double>(now_ms() - start) / 1000.0;
     rt_.metrics.request(log_.route.empty() ? "-" : log_.route, log_.model, log_.deployment, log_.status, seconds);
-    json line = {{"ts", wall_time()},
-                 {"method", log_.method},
-                 {"route", log_.route.empty() ? json() : json(log_.route)},
-                 {"consumer", log_.consumer.empty() ? json() : json(log_.consumer)},
-                 {"model", log_.model.empty() ? json() : json(log_.model)},
-                 {"deployment", log_.deployment.empty() ? json() : json(log_.deployment)},
-                 {"status", log_.status},
-                 {"attempts", log_.attempts},
-                 {"latency_ms", static_cast<double>(now_ms() - start)},
-                 {"tokens_in", log_.usage.input},
-                 {"tokens_out", log_.usage.output},
-                 {"stream", log_.stream}};
-    if (!log_.error_type.empty()) line["error"] = log_.error_type;
-    if (log_.cost > 0) line["cost_usd"] = log_.cost;
-    log_line(stdout, line);
+    JsonLine line;
+    line.number("attempts", std::int64_t{log_.attempts}).string_or_null("consumer", log_.consumer);
+    if (log_.cost > 0) line.number("cost_usd", log_.cost);
+    line.string_or_null("deployment", log_.deployment);
+    if (!log_.error_type.empty()) line.string("error", log_.error_type);
+    line.number("latency_ms", static_cast<double>(now_ms() - start))
+        .string("method", log_.method)
+        .string_or_null("model", log_.model)
+        .string_or_null("route", log_.route)
+        .number("status", std::int64_t{log_.status})
+        .boolean("stream", log_.stream)
+        .number("tokens_in", static_cast<std::int64_t>(log_.usage.input))
+        .number("tokens_out", static_cast<std::int64_t>(log_.usage.output))
+        .string("ts", wall_time());
+    write_line(stdout, line.finish());
     rt_.in_flight.fetch_sub(1);
     co_return open&& keep_alive_;
   }

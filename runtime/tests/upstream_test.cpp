@@ -70,6 +70,15 @@ TEST_CASE("usage is read from OpenAI and Anthropic responses, and costed at the 
   CHECK(anthropic->input == 7);
   CHECK(!usage_of_body("not json"));
   CHECK(!usage_of_body(R"({"usage": "lots"})"));
+  // Only the top-level usage counts, wherever it sits among the other members.
+  auto nested =
+      usage_of_body(R"({"choices": [{"message": {"usage": {"prompt_tokens": 99}}, "usage": {"prompt_tokens": 98}}],)"
+                    R"( "usage": {"prompt_tokens": 4, "completion_tokens": 2}, "model": "m"})");
+  REQUIRE(nested);
+  CHECK(nested->input == 4);
+  CHECK(nested->output == 2);
+  CHECK(!usage_of_body(R"({"choices": [{"usage": {"prompt_tokens": 99}}]})"));
+  CHECK(!usage_of_body(R"({"choices": [{"usage": {"prompt_tokens": 99}}], "truncated": )"));
   auto config = test::fixture();
   CHECK(cost_usd(*config->model("gpt"), *openai) == Approx(0.0075));
 }

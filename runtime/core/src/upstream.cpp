@@ -119,7 +119,13 @@ std::optional<Usage> usage_of(const json& response) {
 }
 
 std::optional<Usage> usage_of_body(std::string_view body) {
-  json response = json::parse(body, nullptr, false);
+  // Only "usage" and "message" of the top-level object are kept: the choices, often most of
+  // the body, are read but never built.
+  json::parser_callback_t keep = [](int depth, json::parse_event_t event, json& parsed) {
+    if (event != json::parse_event_t::key || depth != 1) return true;
+    return parsed == "usage" || parsed == "message";
+  };
+  json response = json::parse(body, keep, false);
   if (response.is_discarded()) return std::nullopt;
   return usage_of(response);
 }
