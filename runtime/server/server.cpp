@@ -101,7 +101,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
   std::ifstream in(options.artifact, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   if (!in.good() && !in.eof()) return {std::nullopt, "cannot read the artifact '" + options.artifact + "'"};
-  auto verified = verify_artifact(text);
+  auto verified = verify_artifact(text, options.signature_key.get());
   if (!verified.ok()) return {std::nullopt, verified.error};
   SecretSource secrets = [&](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str()); v != nullptr && *v != '\0') return std::string(v);
@@ -702,6 +702,7 @@ net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
       } else if (path == "/config") {
         json body = {{"digest", config.digest},
                      {"environment", config.environment},
+                     {"signed_by", config.signed_by.empty() ? json(nullptr) : json(config.signed_by)},
                      {"gateway", config.gateway.name},
                      {"artifact", rt.options.artifact},
                      {"ejected", rt.ejector.ejected_list(now_ms())}};
