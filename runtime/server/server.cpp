@@ -79,6 +79,11 @@ std::string wall_time() {
   return buf;
 }
 
+// The key id of the artifact's signature, null when it is unsigned (logs and /config).
+json signed_by(const Config& config) {
+  return config.signed_by.empty() ? json(nullptr) : json(config.signed_by);
+}
+
 void log_event(const std::string& event, json fields = json::object()) {
   fields["ts"] = wall_time();
   fields["event"] = event;
@@ -702,10 +707,10 @@ net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
       } else if (path == "/config") {
         json body = {{"digest", config.digest},
                      {"environment", config.environment},
-                     {"signed_by", config.signed_by.empty() ? json(nullptr) : json(config.signed_by)},
                      {"gateway", config.gateway.name},
                      {"artifact", rt.options.artifact},
-                     {"ejected", rt.ejector.ejected_list(now_ms())}};
+                     {"ejected", rt.ejector.ejected_list(now_ms())},
+                     {"signed_by", signed_by(config)}};
         res = json_response(200, body.dump(), keep);
       } else {
         res = error_response({404, "not_found", "the admin listener serves /metrics, /healthz, /readyz and /config"},
@@ -830,7 +835,8 @@ struct Server {
     log_event("reloaded", {{"reason", why},
                            {"digest", (*loaded.value)->config->digest},
                            {"previous", previous->config->digest},
-                           {"environment", (*loaded.value)->config->environment}});
+                           {"environment", (*loaded.value)->config->environment},
+                           {"signed_by", signed_by(*(*loaded.value)->config)}});
   }
 
   net::awaitable<void> watch_loop() {
@@ -914,6 +920,7 @@ int run_server(const Options& options) {
                           {"admin", endpoint_text(server.admin.local_endpoint())},
                           {"digest", config.digest},
                           {"environment", config.environment},
+                          {"signed_by", signed_by(config)},
                           {"threads", workers.size()}});
   net::co_spawn(main, server.accept_loop(), net::detached);
   net::co_spawn(main, server.admin_loop(), net::detached);

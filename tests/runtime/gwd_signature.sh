@@ -30,7 +30,7 @@ expect_start_refused() {
   local code=$?
   set -e
   [[ $code -eq 1 ]] || fail "gwd exited $code for $(basename "$1"), expected 1: $(cat "$TMP/start.err")"
-  grep -q -F -e "gwd: error: " "$TMP/start.err" && grep -q -F -e "$2" "$TMP/start.err" ||
+  { grep -q -F -e "gwd: error: " "$TMP/start.err" && grep -q -F -e "$2" "$TMP/start.err"; } ||
     fail "gwd's refusal does not say '$2': $(cat "$TMP/start.err")"
   if grep -q '"event":"listening"' "$TMP/start.err"; then fail "gwd listened with $(basename "$1")"; fi
 }
@@ -66,6 +66,7 @@ cp "$TMP/signed.json" "$TMP/live.json"
 start_gwd "$TMP/live.json" --require-signature "$TMP/release.pub" --watch-interval 0
 [[ $(served digest) == "$(digest_of "$TMP/signed.json")" ]] || fail "gwd does not serve the signed artifact"
 [[ $(served signed_by) == "$KEY_ID" ]] || fail "/config says signed_by $(served signed_by)"
+grep -q '"event":"listening".*"signed_by":"'"$KEY_ID"'"' "$TMP/gwd.err" || fail "the listening event does not name the key"
 call /healthz
 expect_status 200
 
