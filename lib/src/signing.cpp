@@ -130,6 +130,11 @@ Expected<PublicKey> PublicKey::from_pem(std::string_view pem, const std::string&
         "with the signer",
         label));
   }
+  if (kind->ends_with(" PUBLIC KEY")) {  // PKCS#1 "RSA PUBLIC KEY" and the like
+    return key_error(
+        fmt::format("'{}' holds an '{}' block; gwctl signs with ed25519 keys only (make a pair with 'gwctl keygen')",
+                    label, *kind));
+  }
   if (*kind != "PUBLIC KEY") {
     return key_error(
         fmt::format("'{}' holds a PEM '{}' block, not a public key (PREFIX.pub from 'gwctl keygen')", label, *kind));

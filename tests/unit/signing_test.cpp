@@ -269,6 +269,11 @@ TEST_CASE("garbage, broken PEM, encrypted and missing key files are clear errors
   REQUIRE_FALSE(cert.ok());
   CHECK(cert.error().message ==
         "'c.pem' holds a PEM 'CERTIFICATE' block, not a public key (PREFIX.pub from 'gwctl keygen')");
+  auto pkcs1 = PublicKey::from_pem("-----BEGIN RSA PUBLIC KEY-----\nAAAA\n-----END RSA PUBLIC KEY-----\n", "r.pub");
+  REQUIRE_FALSE(pkcs1.ok());
+  CHECK(
+      pkcs1.error().message ==
+      "'r.pub' holds an 'RSA PUBLIC KEY' block; gwctl signs with ed25519 keys only (make a pair with 'gwctl keygen')");
   auto encrypted = SigningKey::from_pem(
       "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n", "e.key");
   REQUIRE_FALSE(encrypted.ok());
