@@ -39,6 +39,9 @@ Command register_schema(CLI::App& app, const GlobalOptions& global);
 Command register_init(CLI::App& app, const GlobalOptions& global);
 Command register_explain(CLI::App& app, const GlobalOptions& global);
 Command register_diff(CLI::App& app, const GlobalOptions& global);
+Command register_keygen(CLI::App& app, const GlobalOptions& global);
+Command register_sign(CLI::App& app, const GlobalOptions& global);
+Command register_verify(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
@@ -87,6 +90,10 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
 bool write_output(const std::string& path, const std::string& content);
 
 void error(const std::string& message);
+
+// The whole text of an artifact file (sign, verify); prints why and returns nullopt when it
+// cannot be read (exit 2).
+std::optional<std::string> read_artifact_file(const std::string& path);
 
 // Ends the process at once with `code`, after flushing output, without running destructors:
 // the OS takes back a large config's memory in one go, where freeing millions of nodes one by

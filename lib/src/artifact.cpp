@@ -105,7 +105,7 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
   return a;
 }
 
-Expected<bool> write_file_atomic(const std::string& path, std::string_view content) {
+Expected<bool> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -130,7 +130,7 @@ Expected<bool> write_file_atomic(const std::string& path, std::string_view conte
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::fchmod(fd, 0644) != 0) return fail("set permissions of");
+  if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) return fail("set permissions of");
   if (::fsync(fd) != 0) return fail("sync");
   if (::close(fd) != 0) {
     int err = errno;

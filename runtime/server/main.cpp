@@ -5,12 +5,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "gwctl/signing.hpp"
 #include "server.hpp"
 
 int main(int argc, char** argv) {
   gwd::Options options;
   options.threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
   std::vector<std::string> provider_urls;
+  std::string signature_key;
   CLI::App app{"gwd: the gwctl data plane; serves a compiled artifact"};
   app.add_option("--artifact", options.artifact, "Artifact file to serve (from gwctl compile)")->required();
   app.add_option("--listen", options.listen, "Client address host:port (default: the artifact's gateway.listen)");
@@ -24,6 +26,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 3600000));
   app.add_option("--provider-url", provider_urls,
                  "NAME=URL: send provider NAME's traffic (\"*\": every provider's) to URL instead of its base_url");
+  app.add_option("--require-signature", signature_key,
+                 "Public key PEM (gwctl keygen's PREFIX.pub): serve only artifacts signed by it, at start and on "
+                 "reload")
+      ->type_name("KEY");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -36,6 +42,14 @@ int main(int argc, char** argv) {
       return 2;
     }
     options.provider_urls.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+  if (!signature_key.empty()) {
+    auto key = gwctl::PublicKey::read(signature_key);
+    if (!key) {
+      std::fprintf(stderr, "gwd: error: --require-signature: %s\n", key.error().message.c_str());
+      return 2;
+    }
+    options.signature_key = std::make_shared<const gwctl::PublicKey>(std::move(*key));
   }
   return gwd::run_server(options);
 }

@@ -154,6 +154,11 @@ std::string wall_time() {
   return buf;
 }
 
+// The key id of the artifact's signature, null when it is unsigned (logs and /config).
+json signed_by(const Config& config) {
+  return config.signed_by.empty() ? json(nullptr) : json(config.signed_by);
+}
+
 void log_event(const std::string& event, json fields = json::object()) {
   fields["ts"] = wall_time();
   fields["event"] = event;
@@ -176,7 +181,7 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
   std::ifstream in(options.artifact, std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   if (!in.good() && !in.eof()) return {std::nullopt, "cannot read the artifact '" + options.artifact + "'"};
-  auto verified = verify_artifact(text);
+  auto verified = verify_artifact(text, options.signature_key.get());
   if (!verified.ok()) return {std::nullopt, verified.error};
   SecretSource secrets = [&](const std::string& name) -> std::optional<std::string> {
     if (const char* v = std::getenv(name.c_str()); v != nullptr && *v != '\0') return std::string(v);
@@ -824,7 +829,8 @@ net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
                      {"environment", config.environment},
                      {"gateway", config.gateway.name},
                      {"artifact", rt.options.artifact},
-                     {"ejected", rt.ejector.ejected_list(now_ms())}};
+                     {"ejected", rt.ejector.ejected_list(now_ms())},
+                     {"signed_by", signed_by(config)}};
         res = json_response(200, body.dump(), keep);
       } else {
         res = error_response({404, "not_found", "the admin listener serves /metrics, /healthz, /readyz and /config"},
@@ -949,7 +955,8 @@ struct Server {
     log_event("reloaded", {{"reason", why},
                            {"digest", (*loaded.value)->config->digest},
                            {"previous", previous->config->digest},
-                           {"environment", (*loaded.value)->config->environment}});
+                           {"environment", (*loaded.value)->config->environment},
+                           {"signed_by", signed_by(*(*loaded.value)->config)}});
   }
 
   net::awaitable<void> watch_loop() {
@@ -1033,6 +1040,7 @@ int run_server(const Options& options) {
                           {"admin", endpoint_text(server.admin.local_endpoint())},
                           {"digest", config.digest},
                           {"environment", config.environment},
+                          {"signed_by", signed_by(config)},
                           {"threads", workers.size()}});
   net::co_spawn(main, server.accept_loop(), net::detached);
   net::co_spawn(main, server.admin_loop(), net::detached);

@@ -5,6 +5,7 @@
 // SIGTERM drain) and the artifact file watch run on the main thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,12 +25,14 @@ struct Options {
   // --provider-url NAME=URL: serve provider NAME ("*": every provider) at URL instead of its
   // base_url (local demos and tests against gwd-mock).
   std::vector<std::pair<std::string, std::string>> provider_urls;
-  // Issue 6 adds --require-signature KEY: checked in load_snapshot, after verify_artifact.
+  // --require-signature KEY: the public key every artifact (at start and on reload) must be
+  // signed by; null when no signature is required.
+  std::shared_ptr<const gwctl::PublicKey> signature_key;
 };
 
 // Runs until SIGTERM/SIGINT and the drain; returns the process exit code. Startup problems
 // (unreadable or invalid artifact, missing secrets, addresses that cannot be bound) are
-// printed on stderr and give 1.
+// printed on stderr and give 1 (an artifact not signed by --require-signature's key included).
 int run_server(const Options& options);
 
 }  // namespace gwd

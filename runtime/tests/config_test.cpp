@@ -4,6 +4,7 @@
 #include "gwctl/artifact.hpp"
 #include "gwctl/pipeline.hpp"
 #include "gwctl/project.hpp"
+#include "gwctl/signing.hpp"
 #include "gwctl/source.hpp"
 #include "gwd/config.hpp"
 
@@ -95,6 +96,33 @@ TEST_CASE("an artifact is verified: JSON, schema, format and digest") {
   auto bad = verify_artifact(artifact.dump());
   CHECK(bad.error.starts_with("the artifact digest 'sha256:"));
   CHECK(bad.error.find("the file was changed after it was compiled") != std::string::npos);
+}
+
+TEST_CASE("with a required key, only an artifact signed by it verifies (gwd --require-signature)") {
+  auto key = gwctl::SigningKey::generate();
+  auto other = gwctl::SigningKey::generate();
+  REQUIRE(key.ok());
+  REQUIRE(other.ok());
+  gwctl::PublicKey pub = key->public_key();
+  json artifact = example_artifact();
+  CHECK(verify_artifact(artifact.dump(), &pub).error ==
+        "the artifact is not signed (expected a signature by key " + pub.key_id() + ")");
+  gwctl::sign_artifact(artifact, *key);
+  auto good = verify_artifact(artifact.dump(), &pub);
+  INFO(good.error);
+  REQUIRE(good.ok());
+  auto loaded = load_config(*good.value, [](const std::string& name) { return std::optional<std::string>(name); });
+  REQUIRE(loaded.ok());
+  CHECK((*loaded.value)->signed_by == pub.key_id());
+
+  json by_other = artifact;
+  gwctl::sign_artifact(by_other, *other);
+  CHECK(verify_artifact(by_other.dump(), &pub).error.starts_with("the artifact is signed by another key: "));
+  json tampered = artifact;
+  tampered["config"]["gateway"]["name"] = "tampered";
+  CHECK(verify_artifact(tampered.dump(), &pub).error.find("does not match its content") != std::string::npos);
+  // Without a required key the signature is not looked at.
+  CHECK(verify_artifact(by_other.dump()).ok());
 }
 
 TEST_CASE("the example's dev artifact loads once every secret is set, relative ca_file paths from its folder") {

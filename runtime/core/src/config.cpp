@@ -7,8 +7,7 @@
 #include <filesystem>
 #include <set>
 
-#include "gwctl/artifact.hpp"
-#include "gwctl/schema.hpp"
+#include "gwctl/signing.hpp"
 
 namespace gwd {
 
@@ -163,26 +162,10 @@ KeyDigest digest_key(std::string_view key) {
   return d;
 }
 
-Result<json> verify_artifact(std::string_view text) {
-  json artifact = json::parse(text, nullptr, false);
-  if (artifact.is_discarded()) return {std::nullopt, "the artifact is not valid JSON"};
-  auto violations = gwctl::Schema::artifact().check(artifact);
-  if (!violations.empty()) {
-    const auto& v = violations.front();
-    return {std::nullopt, "the artifact does not match the artifact schema at '" +
-                              (v.pointer.empty() ? std::string("/") : v.pointer) + "': " + v.description};
-  }
-  if (str(artifact, "format") != gwctl::artifact_format) {
-    return {std::nullopt, "the artifact format is not '" + std::string(gwctl::artifact_format) + "'"};
-  }
-  const std::string recorded = str(artifact, "digest");
-  const std::string actual = gwctl::artifact_digest(artifact);
-  if (recorded != actual) {
-    return {std::nullopt, "the artifact digest '" + recorded + "' does not match its content ('" + actual +
-                              "'): the file was changed after it was compiled"};
-  }
-  // issue 6 adds the signature check (--require-signature) here.
-  return {std::move(artifact), {}};
+Result<json> verify_artifact(std::string_view text, const gwctl::PublicKey* required_key) {
+  gwctl::ArtifactCheck check = gwctl::check_artifact(text, required_key);
+  if (!check.ok()) return {std::nullopt, std::move(check.message)};
+  return {std::move(check.artifact), {}};
 }
 
 Result<std::shared_ptr<const Config>> load_config(const json& artifact, const SecretSource& secrets,
@@ -193,6 +176,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
   const json& c = at(artifact, "config");
   config->digest = str(artifact, "digest");
   config->environment = str(artifact, "environment");
+  config->signed_by = str(at(artifact, "signature"), "key_id");
 
   const json& g = at(c, "gateway");
   Gateway& gw = config->gateway;

@@ -18,6 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace gwctl {
+class PublicKey;  // gwctl/signing.hpp
+}
+
 namespace gwd {
 
 using Millis = std::int64_t;
@@ -158,6 +162,7 @@ struct Gateway {
 struct Config {
   std::string digest;
   std::string environment;
+  std::string signed_by;  // the signature's key_id; empty when the artifact is unsigned
   Gateway gateway;
   std::vector<Provider> providers;
   std::map<std::string, Model, std::less<>> models;
@@ -179,9 +184,10 @@ struct Result {
   bool ok() const { return value.has_value(); }
 };
 
-// Checks the artifact text: JSON, the artifact schema, the format and the digest. The message
-// names the first problem.
-Result<nlohmann::json> verify_artifact(std::string_view text);
+// Checks the artifact text: JSON, the artifact schema, the format and the digest, and with
+// `required_key` (gwd --require-signature) that it is signed by that key (gwctl's
+// check_artifact, the same check as `gwctl verify`). The message names the first problem.
+Result<nlohmann::json> verify_artifact(std::string_view text, const gwctl::PublicKey* required_key = nullptr);
 
 // Builds the snapshot from a verified artifact. Fails naming every missing or empty secret
 // (never a value) and every reference the schema cannot rule out (a deployment of an unknown
