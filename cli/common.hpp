@@ -39,6 +39,7 @@ Command register_schema(CLI::App& app, const GlobalOptions& global);
 Command register_init(CLI::App& app, const GlobalOptions& global);
 Command register_explain(CLI::App& app, const GlobalOptions& global);
 Command register_diff(CLI::App& app, const GlobalOptions& global);
+Command register_promote(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
@@ -55,6 +56,9 @@ struct SourceSpec {
   enum class Kind { work_tree, index, revision };
   Kind kind = Kind::work_tree;
   std::string revision;  // for Kind::revision
+  // For the work tree inside a Git repository: record HEAD's commit and which files differ
+  // from it, for the artifact's `source` (compile). Outside Git both stay null.
+  bool record_git = false;
 };
 
 // Loads the config root; prints why and returns nullopt when it cannot be read (exit 2).

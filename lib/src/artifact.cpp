@@ -13,6 +13,8 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include "gwctl/schema.hpp"
+
 namespace gwctl {
 
 using json = nlohmann::json;
@@ -103,6 +105,40 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
     *text = assemble(members);
   }
   return a;
+}
+
+ArtifactCheck verify_artifact(std::string_view text) {
+  ArtifactCheck out;
+  json artifact = json::parse(text, nullptr, false);
+  if (artifact.is_discarded()) {
+    out.problem = ArtifactCheck::Problem::not_json;
+    out.message = "the artifact is not valid JSON";
+    return out;
+  }
+  auto violations = Schema::artifact().check(artifact);
+  if (!violations.empty()) {
+    const auto& v = violations.front();
+    out.problem = ArtifactCheck::Problem::schema;
+    out.message = fmt::format("the artifact does not match the artifact schema at '{}': {}",
+                              v.pointer.empty() ? std::string("/") : v.pointer, v.description);
+    return out;
+  }
+  if (artifact["format"] != artifact_format) {
+    out.problem = ArtifactCheck::Problem::schema;
+    out.message = fmt::format("the artifact format is not '{}'", artifact_format);
+    return out;
+  }
+  const std::string recorded = artifact["digest"].get<std::string>();
+  const std::string actual = artifact_digest(artifact);
+  if (recorded != actual) {
+    out.problem = ArtifactCheck::Problem::digest;
+    out.message = fmt::format(
+        "the artifact digest '{}' does not match its content ('{}'): the file was changed after it was compiled",
+        recorded, actual);
+    return out;
+  }
+  out.artifact = std::move(artifact);
+  return out;
 }
 
 Expected<bool> write_file_atomic(const std::string& path, std::string_view content) {

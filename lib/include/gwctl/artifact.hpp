@@ -43,6 +43,17 @@ std::string canonical_json(const nlohmann::json& value);
 
 std::string sha256_hex(std::string_view data);
 
+// An artifact read back: JSON, the artifact schema (which pins the format) and the digest
+// checked, in that order. gwd reads every artifact through it; gwctl promote its source.
+struct ArtifactCheck {
+  enum class Problem { none, not_json, schema, digest };
+  Problem problem = Problem::none;
+  std::string message;      // the first problem, e.g. "the artifact digest '…' does not match…"
+  nlohmann::json artifact;  // when ok
+  bool ok() const { return problem == Problem::none; }
+};
+ArtifactCheck verify_artifact(std::string_view text);
+
 // Writes through a temporary file in the same folder and renames it into place, so readers see
 // the old file or the whole new one, never a part.
 Expected<bool> write_file_atomic(const std::string& path, std::string_view content);

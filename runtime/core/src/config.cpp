@@ -8,7 +8,6 @@
 #include <set>
 
 #include "gwctl/artifact.hpp"
-#include "gwctl/schema.hpp"
 
 namespace gwd {
 
@@ -164,25 +163,10 @@ KeyDigest digest_key(std::string_view key) {
 }
 
 Result<json> verify_artifact(std::string_view text) {
-  json artifact = json::parse(text, nullptr, false);
-  if (artifact.is_discarded()) return {std::nullopt, "the artifact is not valid JSON"};
-  auto violations = gwctl::Schema::artifact().check(artifact);
-  if (!violations.empty()) {
-    const auto& v = violations.front();
-    return {std::nullopt, "the artifact does not match the artifact schema at '" +
-                              (v.pointer.empty() ? std::string("/") : v.pointer) + "': " + v.description};
-  }
-  if (str(artifact, "format") != gwctl::artifact_format) {
-    return {std::nullopt, "the artifact format is not '" + std::string(gwctl::artifact_format) + "'"};
-  }
-  const std::string recorded = str(artifact, "digest");
-  const std::string actual = gwctl::artifact_digest(artifact);
-  if (recorded != actual) {
-    return {std::nullopt, "the artifact digest '" + recorded + "' does not match its content ('" + actual +
-                              "'): the file was changed after it was compiled"};
-  }
+  gwctl::ArtifactCheck checked = gwctl::verify_artifact(text);
+  if (!checked.ok()) return {std::nullopt, std::move(checked.message)};
   // issue 6 adds the signature check (--require-signature) here.
-  return {std::move(artifact), {}};
+  return {std::move(checked.artifact), {}};
 }
 
 Result<std::shared_ptr<const Config>> load_config(const json& artifact, const SecretSource& secrets,
