@@ -40,6 +40,7 @@ Command register_init(CLI::App& app, const GlobalOptions& global);
 Command register_explain(CLI::App& app, const GlobalOptions& global);
 Command register_diff(CLI::App& app, const GlobalOptions& global);
 Command register_promote(CLI::App& app, const GlobalOptions& global);
+Command register_graph(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
