@@ -5,12 +5,14 @@
 #   gwd      wrk → gwd (auth + limits + model rewrite) → gwd-mock
 # at 1 and 32 connections, then gwd's RSS holding 1,000 idle keep-alive connections.
 #
-# usage: bench/gwd.sh          environment: DURATION (seconds per run, default 5)
+# usage: bench/gwd.sh          environment: DURATION (seconds per run, default 5),
+#                                           GWD_THREADS (gwd worker threads, default 2)
 # Installs wrk and nginx-light from Debian when missing (needs root). Uses build/release.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 duration=${DURATION:-5}
+gwd_threads=${GWD_THREADS:-2}
 
 if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
   [[ $(id -u) -eq 0 ]] || { echo "bench: need root to install wrk and nginx-light" >&2; exit 2; }
@@ -69,7 +71,7 @@ consumers:
     models: [fast]
 YAML
 build/release/bin/gwctl -C "$work/tree" compile --env bench -o "$work/a.json" > /dev/null
-BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench "$bin/gwd" --artifact "$work/a.json" --threads 2 \
+BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench "$bin/gwd" --artifact "$work/a.json" --threads "$gwd_threads" \
   > /dev/null 2> "$work/gwd.err" &
 gwd_pid=$!
 pids+=($gwd_pid)
@@ -171,12 +173,12 @@ conns=$(ls "/proc/$gwd_pid/fd" | wc -l)
 touch "$work/idle.stop"
 wait "$idle_pid" 2> /dev/null || true
 
-python3 - "${R[direct-1]}" "${R[nginx-1]}" "${R[gwd-1]}" "${R[direct-32]}" "${R[nginx-32]}" "${R[gwd-32]}" "$rss_kb" "$conns" "$duration" << 'PY'
+python3 - "${R[direct-1]}" "${R[nginx-1]}" "${R[gwd-1]}" "${R[direct-32]}" "${R[nginx-32]}" "${R[gwd-32]}" "$rss_kb" "$conns" "$duration" "$gwd_threads" << 'PY'
 import sys
 vals = [list(map(float, a.split())) for a in sys.argv[1:7]]
-rss_mb, fds, dur = int(sys.argv[7]) / 1024, int(sys.argv[8]), sys.argv[9]
+rss_mb, fds, dur, threads = int(sys.argv[7]) / 1024, int(sys.argv[8]), sys.argv[9], sys.argv[10]
 names = ["direct (mock)", "nginx → mock", "gwd → mock"]
-print(f"wrk -t1, {dur} s per run, 127.0.0.1, POST /v1/chat/completions (JSON body, bearer key)\n")
+print(f"wrk -t1, {dur} s per run, 127.0.0.1, POST /v1/chat/completions (JSON body, bearer key), gwd --threads {threads}\n")
 print("| path | conns | req/s | p50 µs | p99 µs |")
 print("|---|---:|---:|---:|---:|")
 for i, conns in ((0, 1), (3, 32)):

@@ -17,6 +17,7 @@ struct CompileArgs {
 
 int run_compile(const GlobalOptions& global, const CompileArgs& args) {
   SourceSpec source;
+  source.record_git = true;
   if (!args.ref.empty()) source = {SourceSpec::Kind::revision, args.ref};
   VariantRun run = run_variant(global, args.env, args.flags, Stage::emit, source);
   if (!run.ok || run.result.artifact.is_null()) {

@@ -65,6 +65,22 @@ std::optional<LoadedProject> load_from(std::unique_ptr<FileReader> reader, std::
   return lp;
 }
 
+namespace {
+// HEAD's commit and the uncommitted paths, when the config root is in a Git repository.
+bool record_work_tree_state(const GlobalOptions& global, Project& project) {
+  auto repo = GitRepository::open(global.root);
+  if (!repo) return true;  // not in Git: commit and dirty stay null
+  auto state = (*repo)->work_tree_state();
+  if (!state) {
+    error(state.error().message);
+    return false;
+  }
+  project.commit = state->head;
+  project.uncommitted = std::move(state->changed);
+  return true;
+}
+}  // namespace
+
 std::optional<LoadedProject> load(const GlobalOptions& global, const SourceSpec& source,
                                   const std::vector<std::string>& rule_dirs) {
   if (source.kind == SourceSpec::Kind::work_tree) {
@@ -73,7 +89,9 @@ std::optional<LoadedProject> load(const GlobalOptions& global, const SourceSpec&
       error(fmt::format("cannot read the config root '{}': not a directory", global.root));
       return std::nullopt;
     }
-    return load_from(std::move(disk), std::nullopt, rule_dirs);
+    auto loaded = load_from(std::move(disk), std::nullopt, rule_dirs);
+    if (loaded && source.record_git && !record_work_tree_state(global, loaded->project)) return std::nullopt;
+    return loaded;
   }
   auto repo = GitRepository::open(global.root);
   if (!repo) {

@@ -42,6 +42,8 @@ Command register_diff(CLI::App& app, const GlobalOptions& global);
 Command register_keygen(CLI::App& app, const GlobalOptions& global);
 Command register_sign(CLI::App& app, const GlobalOptions& global);
 Command register_verify(CLI::App& app, const GlobalOptions& global);
+Command register_promote(CLI::App& app, const GlobalOptions& global);
+Command register_graph(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
@@ -58,6 +60,9 @@ struct SourceSpec {
   enum class Kind { work_tree, index, revision };
   Kind kind = Kind::work_tree;
   std::string revision;  // for Kind::revision
+  // For the work tree inside a Git repository: record HEAD's commit and which files differ
+  // from it, for the artifact's `source` (compile). Outside Git both stay null.
+  bool record_git = false;
 };
 
 // Loads the config root; prints why and returns nullopt when it cannot be read (exit 2).

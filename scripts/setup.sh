@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(
   build-essential cmake ninja-build pkg-config git
   libcli11-dev libyaml-cpp-dev nlohmann-json3-dev libfmt-dev catch2
-  libgit2-dev libboost-dev libssl-dev libre2-dev mandoc python3 time
+  libgit2-dev libboost-dev libssl-dev libre2-dev mandoc python3 time graphviz
 )
 
 missing=()

@@ -3,6 +3,7 @@
 #include <git2.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -54,6 +55,8 @@ using CommitPtr = Owned<git_commit, git_commit_free>;
 using OdbPtr = Owned<git_odb, git_odb_free>;
 using IndexPtr = Owned<git_index, git_index_free>;
 using DiffPtr = Owned<git_diff, git_diff_free>;
+using StatusPtr = Owned<git_status_list, git_status_list_free>;
+using ReferencePtr = Owned<git_reference, git_reference_free>;
 
 std::string oid_hex(const git_oid& oid) {
   char buf[GIT_OID_HEXSZ + 1];
@@ -249,7 +252,9 @@ Expected<std::unique_ptr<GitRepository>> GitRepository::open(const fs::path& con
   if (ec)
     return IoError{IoError::Kind::not_found, fmt::format("cannot read the config root '{}'", config_root.string())};
   auto impl = std::make_unique<Impl>();
-  if (git_repository_open_ext(impl->repo.out(), root.c_str(), 0, nullptr) != 0) {
+  // Git's own way to keep a search from reaching a repository above (tests use it too).
+  const char* ceilings = std::getenv("GIT_CEILING_DIRECTORIES");
+  if (git_repository_open_ext(impl->repo.out(), root.c_str(), 0, ceilings && *ceilings ? ceilings : nullptr) != 0) {
     return IoError{IoError::Kind::not_found,
                    fmt::format("the config root '{}' is not inside a Git repository", config_root.string())};
   }
@@ -463,6 +468,51 @@ Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revisio
                              "found\n  hint: pick a revision that has the config, or run gwctl from the folder the "
                              "config had then",
                              prefix_.empty() ? "." : prefix_, rev.spec, rev.short_sha())};
+}
+
+Expected<GitRepository::WorkTreeState> GitRepository::work_tree_state() const {
+  git_repository* repo = impl_->repo.get();
+  WorkTreeState state;
+  int unborn = git_repository_head_unborn(repo);
+  if (unborn < 0) return IoError{IoError::Kind::io, fmt::format("cannot read HEAD: {}", last_error())};
+  if (unborn == 0) {
+    ReferencePtr head;
+    ObjectPtr commit;
+    if (git_repository_head(head.out(), repo) != 0 ||
+        git_reference_peel(commit.out(), head.get(), GIT_OBJECT_COMMIT) != 0) {
+      return IoError{IoError::Kind::io, fmt::format("cannot read HEAD: {}", last_error())};
+    }
+    state.head = oid_hex(*git_object_id(commit.get()));
+  }
+  git_status_options opts = GIT_STATUS_OPTIONS_INIT;
+  opts.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  opts.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS |
+               GIT_STATUS_OPT_EXCLUDE_SUBMODULES | GIT_STATUS_OPT_DISABLE_PATHSPEC_MATCH;
+  std::string root_slash = prefix_.empty() ? "" : prefix_ + "/";
+  std::string root = prefix_;
+  char* spec = root.data();
+  if (!prefix_.empty()) opts.pathspec = {&spec, 1};  // a literal folder: everything below it
+  StatusPtr list;
+  if (git_status_list_new(list.out(), repo, &opts) != 0) {
+    return IoError{IoError::Kind::io, fmt::format("cannot read the work tree's status: {}", last_error())};
+  }
+  auto add = [&](const char* path) {
+    if (!path) return;
+    std::string_view p = path;
+    if (p.starts_with(root_slash)) state.changed.emplace_back(p.substr(root_slash.size()));
+  };
+  for (std::size_t i = 0, n = git_status_list_entrycount(list.get()); i < n; ++i) {
+    const git_status_entry* e = git_status_byindex(list.get(), i);
+    if (e->status == GIT_STATUS_CURRENT || (e->status & GIT_STATUS_IGNORED)) continue;
+    for (const git_diff_delta* d : {e->head_to_index, e->index_to_workdir}) {
+      if (!d) continue;
+      add(d->old_file.path);
+      add(d->new_file.path);
+    }
+  }
+  std::sort(state.changed.begin(), state.changed.end());
+  state.changed.erase(std::unique(state.changed.begin(), state.changed.end()), state.changed.end());
+  return state;
 }
 
 Expected<std::unique_ptr<FileReader>> GitRepository::index_reader() const {

@@ -205,6 +205,14 @@ SourceInfo Pipeline::source_info(const Variant& variant) const {
   SourceInfo info;
   info.commit = project_.commit;
   info.dirty = project_.dirty;
+  if (project_.uncommitted) {
+    // Only the files this variant is compiled from count: an edited overlay of another
+    // environment, or an artifact written into the config root, leaves it clean.
+    info.dirty = std::any_of(project_.uncommitted->begin(), project_.uncommitted->end(), [&](const std::string& p) {
+      std::string layer = layer_of_path(project_.settings, p);
+      return !layer.empty() && variant_uses(variant, layer);
+    });
+  }
   auto add_layer = [&](const Layer& layer) {
     for (const auto& t : layer.trees) {
       const SourceFile& f = project_.sources.file(t.file);

@@ -402,4 +402,35 @@ Expected<Project> load_project(const FileReader& reader, const ProjectOptions& o
   return loader.run();
 }
 
+std::string layer_of_path(const ProjectSettings& settings, std::string_view path) {
+  if (path == "gwctl.yaml") return "project";
+  std::string p(path);
+  auto under = [&](const std::string& dir) -> std::optional<std::string> {
+    if (!p.starts_with(dir + "/")) return std::nullopt;
+    return p.substr(dir.size() + 1);
+  };
+  auto name = [](const std::string& rest) {
+    return rest.substr(rest.rfind('/') == std::string::npos ? 0 : rest.rfind('/') + 1);
+  };
+  if (auto rest = under(settings.base_dir)) {
+    return rest->find('/') == std::string::npos && is_yaml(*rest) ? "base" : "";
+  }
+  // An overlay is NAME.yaml or a YAML file directly inside NAME/.
+  auto overlay = [&](const std::string& rest) -> std::string {
+    auto slash = rest.find('/');
+    if (slash == std::string::npos) return is_yaml(rest) ? stem(rest) : "";
+    if (rest.find('/', slash + 1) != std::string::npos || !is_yaml(name(rest))) return "";
+    return rest.substr(0, slash);
+  };
+  if (auto rest = under(settings.envs_dir)) {
+    std::string env = overlay(*rest);
+    return env.empty() ? "" : "env:" + env;
+  }
+  if (auto rest = under(settings.flags_dir)) {
+    std::string flag = overlay(*rest);
+    return flag.empty() ? "" : "flag:" + flag;
+  }
+  return "";
+}
+
 }  // namespace gwctl

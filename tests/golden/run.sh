@@ -13,7 +13,8 @@
 #             secret literal; checked on every run; --update refuses to record such output
 #
 # gwctl runs with the case folder as its working directory, stdin from /dev/null and a fixed,
-# minimal environment (NO_COLOR=1, LC_ALL=C, TZ=UTC, HOME unset-ish). The output is compared byte
+# minimal environment (NO_COLOR=1, LC_ALL=C, TZ=UTC, HOME unset-ish, Git's search for a
+# repository stopped at tests/golden). The output is compared byte
 # for byte; on mismatch a unified diff is printed and the exit status is 1. With --update the
 # output is written to `expected` instead (review the diff before committing), unless it fails
 # one of the checks --update does not waive: a forbidden string, a crash or sanitizer report,
@@ -59,7 +60,10 @@ fingerprint > "$work/before"
 
 # The fixed environment. Sanitizer settings pass through so that ASan builds behave as ctest
 # asks them to.
-fixed_env=(PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent LC_ALL=C LANG=C TZ=UTC NO_COLOR=1 TERM=dumb)
+# GIT_CEILING_DIRECTORIES keeps a case's tree out of this repository, as a config kept
+# outside Git: an artifact's source.commit would otherwise change with every commit.
+fixed_env=(PATH=/usr/local/bin:/usr/bin:/bin HOME=/nonexistent LC_ALL=C LANG=C TZ=UTC NO_COLOR=1 TERM=dumb
+  "GIT_CEILING_DIRECTORIES=$(dirname "$case_dir")")
 for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
   if [[ -n ${!v:-} ]]; then fixed_env+=("$v=${!v}"); fi
 done

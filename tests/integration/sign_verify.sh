@@ -252,11 +252,9 @@ a["promoted_from"]["forced"] = True
 a["signature"] = None
 open(sys.argv[1] + ".forced", "w").write(json.dumps(a, indent=2, sort_keys=True) + "\n")
 PY
-if python3 -c 'import json, sys; s = json.load(open(sys.argv[1])); sys.exit(0 if "forced" in s["properties"]["promoted_from"]["properties"] else 1)' "$REPO/schemas/artifact.schema.json"; then
-  check "--previous: promoted_from.forced does not disturb the chain check"
-  recompute_digest "$TMP/promoted.json.forced"
-  gw verify "$TMP/promoted.json.forced" --previous "$TMP/prev.json"
-  expect_status 0
-  expect_output_has "chain ok"
-fi
+check "--previous: promoted_from.forced does not disturb the chain check"
+recompute_digest "$TMP/promoted.json.forced"
+gw verify "$TMP/promoted.json.forced" --previous "$TMP/prev.json"
+expect_status 0
+expect_output_has "chain ok"
 done_ok

@@ -31,7 +31,8 @@ class GitRepository {
   GitRepository(const GitRepository&) = delete;
   GitRepository& operator=(const GitRepository&) = delete;
 
-  // The repository holding `config_root`; not_found when there is none.
+  // The repository holding `config_root`; not_found when there is none. Like git, the search
+  // upwards stops at the folders listed in GIT_CEILING_DIRECTORIES.
   static Expected<std::unique_ptr<GitRepository>> open(const std::filesystem::path& config_root);
 
   // The config root's path inside the repository: "" at the top, else "gateway" ('/'-separated).
@@ -50,6 +51,14 @@ class GitRepository {
                                                       std::string* root_in_rev = nullptr) const;
   // The config root as staged in the index (stage 0 entries; a conflicted file is an error).
   Expected<std::unique_ptr<FileReader>> index_reader() const;
+
+  // The work tree against HEAD below the config root, for a compile of the work tree.
+  struct WorkTreeState {
+    std::optional<std::string> head;   // HEAD's commit; nullopt before the first commit
+    std::vector<std::string> changed;  // relative to the config root: modified, staged, deleted, or
+                                       // untracked and not ignored (both names of a rename), sorted
+  };
+  Expected<WorkTreeState> work_tree_state() const;
 
   // Branch and tag names (local branches, remote-tracking branches, tags), sorted.
   std::vector<std::string> ref_names() const;

@@ -46,6 +46,9 @@ struct Project {
   // false when read from Git history; null for a directory on disk.
   std::optional<std::string> commit;
   std::optional<bool> dirty;
+  // A work tree in Git: the paths (relative to the root) that differ from `commit`. Each
+  // artifact is then dirty when one of them belongs to a layer it is compiled from.
+  std::optional<std::vector<std::string>> uncommitted;
 };
 
 struct ProjectOptions {
@@ -58,6 +61,10 @@ struct ProjectOptions {
   };
   std::vector<RuleDir> extra_rule_dirs;
 };
+
+// The layer a file at `path` (relative to the config root) is loaded into: "project" for
+// gwctl.yaml, "base", "env:NAME", "flag:NAME"; "" for a file no layer reads.
+std::string layer_of_path(const ProjectSettings& settings, std::string_view path);
 
 // Loads the whole repository. Problems with gwctl.yaml or the layout are GW114 diagnostics;
 // an unreadable root is an IoError.
