@@ -39,6 +39,7 @@ Command register_schema(CLI::App& app, const GlobalOptions& global);
 Command register_init(CLI::App& app, const GlobalOptions& global);
 Command register_explain(CLI::App& app, const GlobalOptions& global);
 Command register_diff(CLI::App& app, const GlobalOptions& global);
+Command register_test(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
