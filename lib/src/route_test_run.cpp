@@ -75,6 +75,8 @@ struct Compiled {
   json config;  // the artifact's "config"
   std::shared_ptr<const gwd::Config> decisions;
   std::map<std::string, std::string, std::less<>> consumer_key;  // consumer → its first key (fake)
+  std::map<std::string, std::vector<std::string>> names;         // "routes", "consumers", "models"
+  std::map<std::string, std::set<std::string, std::less<>>> name_set;
 };
 
 class Runner {
@@ -170,10 +172,22 @@ class Runner {
       }
       return nullptr;
     }
-    for (const json& consumer : c.config.value("consumers", json::array())) {
-      const json& keys = consumer.value("api_keys", json::array());
-      if (!keys.empty() && keys[0].contains("$secret")) {
-        c.consumer_key[consumer.value("name", "")] = fake_secret(keys[0]["$secret"].get<std::string>());
+    for (const char* collection : {"routes", "consumers", "models"}) {
+      auto& names = c.names[collection];
+      auto found = c.config.find(collection);
+      if (found != c.config.end() && found->is_object()) {
+        for (const auto& [k, v] : found->items()) names.push_back(k);
+      } else if (found != c.config.end() && found->is_array()) {
+        for (const json& item : *found) names.push_back(item.value("name", ""));
+      }
+      c.name_set[collection] = {names.begin(), names.end()};
+    }
+    if (auto consumers = c.config.find("consumers"); consumers != c.config.end()) {
+      for (const json& consumer : *consumers) {
+        auto keys = consumer.find("api_keys");
+        if (keys != consumer.end() && !keys->empty() && (*keys)[0].contains("$secret")) {
+          c.consumer_key[consumer.value("name", "")] = fake_secret((*keys)[0]["$secret"].get<std::string>());
+        }
       }
     }
     c.ok = true;
@@ -183,21 +197,10 @@ class Runner {
   // A name the test uses must exist in the environment it runs in.
   bool references_ok(const RouteTest& test, const Compiled& c, const std::string& env) {
     std::size_t before = diags_.error_count();
-    auto names = [&](const char* collection) {
-      std::vector<std::string> out;
-      const json& items = c.config.value(collection, json());
-      if (items.is_object()) {
-        for (const auto& [k, v] : items.items()) out.push_back(k);
-      } else if (items.is_array()) {
-        for (const json& i : items) out.push_back(i.value("name", ""));
-      }
-      return out;
-    };
     auto check = [&](const std::string& what, const char* collection, const std::string& name, Span at) {
-      auto all = names(collection);
-      if (std::find(all.begin(), all.end(), name) != all.end()) return;
+      if (c.name_set.at(collection).count(name)) return;
       Diagnostic& d = diags_.error("GW119", fmt::format("unknown {} '{}' in environment '{}'", what, name, env), at);
-      std::string guess = did_you_mean(name, all);
+      std::string guess = did_you_mean(name, c.names.at(collection));
       if (!guess.empty()) d.hint = "did you mean '" + guess + "'?";
     };
     if (test.request.consumer) {
@@ -411,9 +414,27 @@ class Runner {
 EnvCoverage coverage_branches(const std::string& env, const json& config) {
   EnvCoverage cov;
   cov.env = env;
-  const json& consumers = config.value("consumers", json::array());
-  const json& models = config.value("models", json::object());
-  for (const json& route : config.value("routes", json::array())) {
+  static const json none_array = json::array();
+  static const json none_object = json::object();
+  auto field = [](const json& j, const char* key, const json& fallback) -> const json& {
+    auto it = j.find(key);
+    return it != j.end() ? *it : fallback;
+  };
+  const json& consumers = field(config, "consumers", none_array);
+  const json& models = field(config, "models", none_object);
+  // The consumers allowed on each route (by name, or "*" for all), looked up once.
+  std::map<std::string, std::vector<const json*>, std::less<>> scoped;
+  std::vector<const json*> everywhere;
+  for (const json& c : consumers) {
+    for (const json& r : field(c, "routes", none_array)) {
+      if (r == "*") {
+        everywhere.push_back(&c);
+        break;
+      }
+      scoped[r.get<std::string>()].push_back(&c);
+    }
+  }
+  for (const json& route : field(config, "routes", none_array)) {
     std::string name = route.value("name", "");
     ++cov.routes;
     auto add = [&](std::string branch) { cov.branches.push_back({name, std::move(branch), false}); };
@@ -429,43 +450,43 @@ EnvCoverage coverage_branches(const std::string& env, const json& config) {
     }
     add("forwarded");
     bool keys = auth == "api_key";
-    if (keys) add("auth");
-    if (keys && std::any_of(consumers.begin(), consumers.end(),
-                            [&](const json& c) { return !lists(c.value("routes", json()), name); })) {
-      add("scope");
+    std::vector<const json*> allowed = everywhere;
+    if (auto it = scoped.find(name); it != scoped.end()) {
+      allowed.insert(allowed.end(), it->second.begin(), it->second.end());
+      std::sort(allowed.begin(), allowed.end());
+      allowed.erase(std::unique(allowed.begin(), allowed.end()), allowed.end());
     }
-    bool limited = has_request_limit(route.value("limits", json()));
+    if (keys) add("auth");
+    if (keys && allowed.size() < consumers.size()) add("scope");
+    bool limited = has_request_limit(field(route, "limits", none_array));
     if (keys) {
-      for (const json& c : consumers) {
-        if (lists(c.value("routes", json()), name) && has_request_limit(c.value("limits", json()))) limited = true;
-      }
+      for (const json* c : allowed) limited = limited || has_request_limit(field(*c, "limits", none_array));
     }
     if (limited) add("limit");
     // Fallback edges the plan can reach within max_attempts: each step to the next alias
     // costs one attempt when some outcome falls back without a retry, else retries + 1.
-    const json& res = route.value("resilience", json::object());
-    const json& fallback_on = res.value("fallback_on", json::array());
+    const json& res = field(route, "resilience", none_object);
+    const json& fallback_on = field(res, "fallback_on", none_array);
     if (fallback_on.empty()) continue;
-    const json& retry_on = res.value("retry_on", json::array());
+    const json& retry_on = field(res, "retry_on", none_array);
     int retries = res.value("retries", 1);
     int max_attempts = res.value("max_attempts", 3);
     bool fast = retries == 0 || std::any_of(fallback_on.begin(), fallback_on.end(), [&](const json& o) {
                   return std::find(retry_on.begin(), retry_on.end(), o) == retry_on.end();
                 });
     int step_cost = fast ? 1 : retries + 1;
-    for (const json& alias : route.value("models", json::array())) {
+    for (const json& alias : field(route, "models", none_array)) {
       std::string first = alias.get<std::string>();
       if (!models.contains(first)) continue;
       // On a keyed route, a model that no consumer allowed on the route may use is never served.
-      if (keys && std::none_of(consumers.begin(), consumers.end(), [&](const json& c) {
-            return lists(c.value("routes", json()), name) && lists(c.value("models", json()), first);
-          })) {
+      if (keys && std::none_of(allowed.begin(), allowed.end(),
+                               [&](const json* c) { return lists(field(*c, "models", none_array), first); })) {
         continue;
       }
       std::vector<std::string> chain{first};
-      for (const json& f : models[first].value("fallbacks", json::array())) {
+      for (const json& f : field(models[first], "fallbacks", none_array)) {
         std::string fb = f.get<std::string>();
-        if (!models.contains(fb) || models[fb].value("deployments", json::array()).empty()) continue;
+        if (!models.contains(fb) || field(models[fb], "deployments", none_array).empty()) continue;
         if (std::find(chain.begin(), chain.end(), fb) != chain.end()) continue;
         chain.push_back(fb);
       }
