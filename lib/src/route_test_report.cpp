@@ -84,13 +84,13 @@ std::string render_tests_text(const TestReport& report, const SourceSet& sources
 
   const Coverage& cov = report.coverage;
   out += "\nroute coverage (branches exercised):\n";
-  out += fmt::format("  {:<12} {:>9} {:>11} {:>8}\n", "environment", "routes", "branches", "percent");
+  out += fmt::format("  {:<12} {:>11} {:>13} {:>8}\n", "environment", "routes", "branches", "percent");
   for (const EnvCoverage& e : cov.envs) {
-    out += fmt::format("  {:<12} {:>9} {:>11} {:>8}\n", e.env, fmt::format("{}/{}", e.routes_covered, e.routes),
+    out += fmt::format("  {:<12} {:>11} {:>13} {:>8}\n", e.env, fmt::format("{}/{}", e.routes_covered, e.routes),
                        fmt::format("{}/{}", e.covered(), e.branches.size()),
                        pct(percent_of(e.covered(), e.branches.size())));
   }
-  out += fmt::format("  {:<12} {:>9} {:>11} {:>8}\n", "total", "", fmt::format("{}/{}", cov.covered(), cov.total()),
+  out += fmt::format("  {:<12} {:>11} {:>13} {:>8}\n", "total", "", fmt::format("{}/{}", cov.covered(), cov.total()),
                      pct(cov.percent()));
   bool header = false;
   for (const EnvCoverage& e : cov.envs) {

@@ -233,7 +233,7 @@ TEST_CASE("coverage lists each route's branches and which tests exercised", "[ro
   CHECK(r->text.find("  dev: health: matched, respond\n") == std::string::npos);
   CHECK(r->text.find("untested:\n  dev health: matched, respond\n  dev sso: matched, auth\n"
                      "  dev chat: scope, limit\n") != std::string::npos);
-  CHECK(r->text.find("  total" + std::string(25, ' ') + "4/20    20.0%\n") != std::string::npos);
+  CHECK(r->text.find("  total" + std::string(29, ' ') + "4/20    20.0%\n") != std::string::npos);
 }
 
 TEST_CASE("coverage leaves out fallbacks the plan cannot reach and models no consumer may use",
