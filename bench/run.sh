@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gwctl benchmark: compile and lint time and peak memory against a yaml-cpp parse floor,
 # on generated config repositories of 100, 1,000 and 10,000 routes, plus lint of the
-# bundled example. See bench/README.md for the targets.
+# bundled example, and `gwctl test` of the generated one-test-per-route suites. See bench/README.md for the targets.
 #
 # usage: bench/run.sh
 # environment:
@@ -106,7 +106,7 @@ echo "cache: $cache"
 echo
 
 rows=()
-declare -A compile_ms lint_ms floor_ms c_rss_mb l_rss_mb
+declare -A compile_ms lint_ms floor_ms c_rss_mb l_rss_mb test_ms
 for n in $sizes; do
   dir=$(gen "$n")
   mapfile -t files < <(cd "$dir" && { ls gwctl.yaml 2>/dev/null; find base envs flags -name '*.yaml' | sort; })
@@ -135,8 +135,13 @@ for n in $sizes; do
   measure "$runs" "$GWCTL" -C "$dir" lint
   lint=$MEDIAN_MS l_rc=$RC
 
-  compile_ms[$n]=$comp lint_ms[$n]=$lint
-  rows+=("| $n | $nfiles | $bytes | $floor | $comp | $(ratio "$comp" "$floor") | $lint | $l_rss | $c_rss | $c_rc | $l_rc |")
+  # gwctl test: N tests (one per route) in prod, with the compile of prod they need.
+  "$GWCTL" -C "$dir" test --env prod >"$cache/test-$n.log" 2>&1   # warm-up
+  measure "$runs" "$GWCTL" -C "$dir" test --env prod
+  tst=$MEDIAN_MS t_rc=$RC
+
+  compile_ms[$n]=$comp lint_ms[$n]=$lint test_ms[$n]=$tst
+  rows+=("| $n | $nfiles | $bytes | $floor | $comp | $(ratio "$comp" "$floor") | $lint | $l_rss | $c_rss | $tst | $c_rc | $l_rc | $t_rc |")
   floor_ms[$n]=$floor c_rss_mb[$n]=$c_rss l_rss_mb[$n]=$l_rss
 done
 
@@ -149,13 +154,14 @@ if [ -d examples/acme ]; then
 fi
 
 echo
-echo "| N | files | bytes | parse floor ms | compile ms | compile/floor | lint ms | lint peak RSS MB | compile peak RSS MB | compile exit | lint exit |"
-echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| N | files | bytes | parse floor ms | compile ms | compile/floor | lint ms | lint peak RSS MB | compile peak RSS MB | test ms | compile exit | lint exit | test exit |"
+echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "$example_line"
 echo "(compile: gwctl compile --env prod; lint: gwctl lint, all environments and flags;"
-echo " exit 1 = findings, see $cache/{compile,lint}-N.log)"
+echo " test: gwctl test --env prod, N route tests; exit 1 = findings or failed tests,"
+echo " see $cache/{compile,lint,test}-N.log)"
 
 # --- targets -----------------------------------------------------------------------------
 check() {  # check NAME VALUE OP LIMIT
@@ -173,6 +179,7 @@ if [ -n "${compile_ms[10000]:-}" ]; then
   check "10k lint, all rules (all envs and flags) ms" "${lint_ms[10000]}" "<" 4000
   check "10k lint peak RSS MB" "${l_rss_mb[10000]}" "<" 400
   check "10k compile peak RSS MB" "${c_rss_mb[10000]}" "<" 400
+  check "10k gwctl test, 10,000 tests ms" "${test_ms[10000]}" "<" 2000
 fi
 if [ -n "${compile_ms[1000]:-}" ] && [ -n "${compile_ms[10000]:-}" ]; then
   check "compile growth 1k -> 10k (10x input)" "$(ratio "${compile_ms[10000]}" "${compile_ms[1000]}")" "<=" 12

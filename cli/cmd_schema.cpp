@@ -8,9 +8,9 @@ namespace gwctl::cli {
 
 Command register_schema(CLI::App& app, const GlobalOptions&) {
   auto which = std::make_shared<std::string>("config");
-  CLI::App* sub = app.add_subcommand("schema", "Print a JSON Schema: config (default), artifact or project");
-  sub->add_option("kind", *which, "config, artifact or project")
-      ->check(CLI::IsMember({"config", "artifact", "project"}));
+  CLI::App* sub = app.add_subcommand("schema", "Print a JSON Schema: config (default), artifact, project or tests");
+  sub->add_option("kind", *which, "config, artifact, project or tests (route test files)")
+      ->check(CLI::IsMember({"config", "artifact", "project", "tests"}));
   return {sub, [which] {
             std::string_view text = embedded_file("schema/" + *which);
             return write_output("", std::string(text)) ? ok : failure;

@@ -44,6 +44,7 @@ Command register_sign(CLI::App& app, const GlobalOptions& global);
 Command register_verify(CLI::App& app, const GlobalOptions& global);
 Command register_promote(CLI::App& app, const GlobalOptions& global);
 Command register_graph(CLI::App& app, const GlobalOptions& global);
+Command register_test(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 

@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
   std::vector<Command> commands = {
       register_lint(app, global),   register_compile(app, global), register_show(app, global),
       register_schema(app, global), register_init(app, global),    register_explain(app, global),
-      register_diff(app, global),   register_promote(app, global), register_graph(app, global),
-      register_keygen(app, global), register_sign(app, global),    register_verify(app, global)};
+      register_diff(app, global),   register_test(app, global),    register_promote(app, global),
+      register_graph(app, global),  register_keygen(app, global),  register_sign(app, global),
+      register_verify(app, global)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -262,6 +262,10 @@ const Schema& Schema::artifact() {
   static const Schema s(embedded_file("schema/artifact"));
   return s;
 }
+const Schema& Schema::tests() {
+  static const Schema s(embedded_file("schema/tests"));
+  return s;
+}
 
 const nlohmann::json& Schema::document() const {
   return impl_->document;

@@ -28,6 +28,7 @@
 #include "gwd/ejection.hpp"
 #include "gwd/limits.hpp"
 #include "gwd/plan.hpp"
+#include "gwd/request.hpp"
 #include "gwd/upstream.hpp"
 #include "metrics.hpp"
 #include "upstream_client.hpp"
@@ -513,15 +514,13 @@ class Handler {
     Headers headers;
     for (const auto& field : req) headers.items.emplace_back(sv(field.name_string()), sv(field.value()));
     std::string_view target = sv(req.target());
-    std::string_view path = target.substr(0, target.find('?'));
 
-    const Route* route = match_route(config, sv(req.method_string()), path, headers);
-    if (route == nullptr) {
-      reply({404, "not_found", "no route matches this request"});
-      co_return co_await flush();
-    }
-    log_.route = route->name;
-    if (route->respond) {
+    Admission admission =
+        admit(config, rt_.limiter, {sv(req.method_string()), target, headers, req.body(), ip_}, now_ms());
+    const Route* route = admission.route;
+    if (route != nullptr) log_.route = route->name;
+    if (admission.consumer != nullptr) log_.consumer = admission.consumer->name;
+    if (admission.stage == Admission::Stage::respond) {
       const auto& r = *route->respond;
       Response res{static_cast<http::status>(r.status), 11};
       res.set(http::field::server, "gwd");
@@ -534,47 +533,29 @@ class Handler {
       pending_ = std::move(res);
       co_return co_await flush();
     }
-    auto auth = authenticate(config, *route, headers);
-    if (auth.error) {
-      reply(*auth.error);
+    if (admission.stage == Admission::Stage::limit) rt_.metrics.limit_rejection(route->name);
+    if (admission.error) {
+      reply(*admission.error);
       co_return co_await flush();
     }
-    const Consumer* consumer = auth.consumer;
-    if (consumer != nullptr) log_.consumer = consumer->name;
-    if (auto e = check_scope(*route, consumer)) {
-      reply(*e);
-      co_return co_await flush();
-    }
-    if (auto e = rt_.limiter.admit(*route, consumer, ip_, now_ms())) {
-      rt_.metrics.limit_rejection(route->name);
-      reply(*e);
-      co_return co_await flush();
-    }
-    auto parsed = parse_body(req.body());
-    if (parsed.error) {
-      reply(*parsed.error);
-      co_return co_await flush();
-    }
-    json& body = parsed.body;
-    auto choice = choose_model(config, *route, consumer, body);
-    if (choice.error) {
-      reply(*choice.error);
-      co_return co_await flush();
-    }
-    log_.model = choice.model->name;
+    const Consumer* consumer = admission.consumer;
+    json& body = admission.body;
+    const Model* chosen = admission.model;
+    log_.model = chosen->name;
     log_.stream = wants_stream(body);
 
-    AttemptPlan plan(config, *route, *choice.model, start);
+    AttemptPlan plan(config, *route, *chosen, start);
     for (;;) {
       const Model& model = plan.model();
       Millis t = now_ms();
-      const Deployment* deployment = pick_deployment(
-          model, [&](const Deployment& d) { return rt_.ejector.ejected(d.key, t); }, worker_.rng());
-      const Provider& provider = config.providers[deployment->provider];
+      PreparedAttempt prepared = prepare_attempt(
+          config, model, body, [&](const Deployment& d) { return rt_.ejector.ejected(d.key, t); }, worker_.rng(),
+          target, headers);
+      const Deployment* deployment = prepared.deployment;
+      const Provider& provider = *prepared.provider;
+      const UpstreamRequest& up = prepared.request;
       log_.model = model.name;
       log_.deployment = deployment->key;
-      rewrite_model(body, *deployment);
-      UpstreamRequest up = build_upstream_request(provider, *deployment, target, headers);
       http::request<http::string_body> upreq{req.method(), up.target, 11};
       upreq.set(http::field::host, provider.base.host);
       for (const auto& [name, value] : up.headers) upreq.set(name, value);

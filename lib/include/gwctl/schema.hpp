@@ -20,7 +20,7 @@ namespace gwctl {
 struct Node;
 
 // The text of an embedded file: "schema/config", "schema/artifact", "schema/project",
-// "init/<path>"; empty when there is none.
+// "schema/tests", "init/<path>"; empty when there is none.
 std::string_view embedded_file(std::string_view name);
 // The starter repository's files (relative paths), in order.
 std::vector<std::string> init_files();
@@ -60,6 +60,7 @@ class Schema {
   static const Schema& config();
   static const Schema& project();
   static const Schema& artifact();
+  static const Schema& tests();  // route test files (gwctl test)
 
   const nlohmann::json& document() const;
   // Follows $ref; `ref` (when given) receives the name of the last definition followed.

@@ -62,13 +62,20 @@ std::optional<std::string_view> presented_key(const Headers& headers) {
   return std::nullopt;
 }
 
-bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key) {
-  // Both sides are SHA-256 digests, so every comparison has the same length and cost, and
-  // the loop never stops early.
-  KeyDigest presented = digest_key(key);
+namespace {
+
+// Both sides are SHA-256 digests, so every comparison has the same length and cost, and the
+// loop never stops early.
+bool digest_in(const std::vector<KeyDigest>& digests, const KeyDigest& presented) {
   int found = 0;
   for (const KeyDigest& d : digests) found |= CRYPTO_memcmp(d.data(), presented.data(), d.size()) == 0 ? 1 : 0;
   return found != 0;
+}
+
+}  // namespace
+
+bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key) {
+  return digest_in(digests, digest_key(key));
 }
 
 AuthResult authenticate(const Config& config, const Route& route, const Headers& headers) {
@@ -82,9 +89,11 @@ AuthResult authenticate(const Config& config, const Route& route, const Headers&
     return {nullptr,
             Error{401, "unauthorized", "missing API key: send 'Authorization: Bearer KEY' or 'x-api-key: KEY'"}};
   }
+  // The presented key is hashed once; then every consumer's digests are compared.
+  KeyDigest presented = digest_key(*key);
   const Consumer* who = nullptr;
   for (const Consumer& c : config.consumers) {
-    if (key_matches(c.keys, *key) && who == nullptr) who = &c;
+    if (digest_in(c.keys, presented) && who == nullptr) who = &c;
   }
   if (who == nullptr) return {nullptr, Error{401, "unauthorized", "invalid API key"}};
   return {who, std::nullopt};
