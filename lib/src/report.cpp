@@ -274,9 +274,40 @@ std::string full_message(const Diagnostic& d) {
   return m;
 }
 
-std::string xml_escape(std::string_view s) {
+// Workflow command escaping: data escapes %, CR, LF; properties also ':' and ','.
+std::string gh_escape(std::string_view s, bool property) {
   std::string out;
-  for (char c : printable(s)) {
+  for (char c : s) {
+    if (c == '%')
+      out += "%25";
+    else if (c == '\r')
+      out += "%0D";
+    else if (c == '\n')
+      out += "%0A";
+    else if (property && c == ':')
+      out += "%3A";
+    else if (property && c == ',')
+      out += "%2C";
+    else
+      out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string text::xml_escape(std::string_view s) {
+  // Line by line, so that line breaks survive (XML keeps them in text content).
+  std::string clean;
+  for (std::size_t start = 0;;) {
+    std::size_t nl = s.find('\n', start);
+    clean += printable(s.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
+    if (nl == std::string_view::npos) break;
+    clean += '\n';
+    start = nl + 1;
+  }
+  std::string out;
+  for (char c : clean) {
     switch (c) {
       case '&':
         out += "&amp;";
@@ -299,28 +330,6 @@ std::string xml_escape(std::string_view s) {
   }
   return out;
 }
-
-// Workflow command escaping: data escapes %, CR, LF; properties also ':' and ','.
-std::string gh_escape(std::string_view s, bool property) {
-  std::string out;
-  for (char c : s) {
-    if (c == '%')
-      out += "%25";
-    else if (c == '\r')
-      out += "%0D";
-    else if (c == '\n')
-      out += "%0A";
-    else if (property && c == ':')
-      out += "%3A";
-    else if (property && c == ',')
-      out += "%2C";
-    else
-      out += c;
-  }
-  return out;
-}
-
-}  // namespace
 
 nlohmann::json render_findings_sarif(const LintResult& result, const SourceSet& sources,
                                      const std::string& fallback_file) {
@@ -394,17 +403,19 @@ std::string render_findings_junit(const LintResult& result, const SourceSet& sou
         "    <testcase classname=\"gwctl\" name=\"no findings\"/>\n  </testsuite>\n";
   }
   for (const auto& [file, findings] : by_file) {
-    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(file), findings.size(),
-                       findings.size());
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", text::xml_escape(file),
+                       findings.size(), findings.size());
     for (const Finding* f : findings) {
       Place at = place_of(f->diag, sources, fallback_file);
       std::string name = fmt::format("{} {}:{}:{}", f->diag.rule, at.file, at.line, at.column);
       std::string body =
           fmt::format("{}:{}:{}: {}[{}]: {}\nin: {}", at.file, at.line, at.column, to_string(f->diag.severity),
                       f->diag.rule, full_message(f->diag), fmt::join(f->envs, ", "));
-      out += fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", xml_escape(file), xml_escape(name));
-      out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n", xml_escape(clean(f->diag.message)),
-                         xml_escape(std::string(to_string(f->diag.severity))), xml_escape(body));
+      out +=
+          fmt::format("    <testcase classname=\"{}\" name=\"{}\">\n", text::xml_escape(file), text::xml_escape(name));
+      out += fmt::format("      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                         text::xml_escape(clean(f->diag.message)),
+                         text::xml_escape(std::string(to_string(f->diag.severity))), text::xml_escape(body));
       out += "    </testcase>\n";
     }
     out += "  </testsuite>\n";

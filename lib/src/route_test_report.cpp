@@ -32,37 +32,6 @@ double percent_of(std::size_t covered, std::size_t total) {
   return total == 0 ? 100.0 : 100.0 * static_cast<double>(covered) / static_cast<double>(total);
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // Control characters are not allowed in XML 1.0.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
 std::string mismatch_line(const Mismatch& m) {
   return fmt::format("{}: expected {}, got {}", m.field, m.expected, m.actual);
 }
@@ -192,12 +161,12 @@ std::string render_tests_junit(const TestReport& report, const SourceSet& source
     std::size_t fails = 0;
     for (const TestResult* r : results) fails += r->passed() ? 0 : 1;
     const std::string& path = sources.file(f).path;
-    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", xml_escape(path), results.size(),
-                       fails);
+    out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", text::xml_escape(path),
+                       results.size(), fails);
     for (const TestResult* r : results) {
       std::string name = r->test->name + " " + variant_label(*r);
-      out += fmt::format("    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\"", xml_escape(name),
-                         xml_escape(path), xml_escape(path), r->test->span.line);
+      out += fmt::format("    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\"", text::xml_escape(name),
+                         text::xml_escape(path), text::xml_escape(path), r->test->span.line);
       if (r->passed()) {
         out += "/>\n";
         continue;
@@ -205,7 +174,7 @@ std::string render_tests_junit(const TestReport& report, const SourceSet& source
       std::string body;
       for (const Mismatch& m : r->mismatches) body += where(sources, f, m.span) + ": " + mismatch_line(m) + "\n";
       out += fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                         xml_escape(mismatch_line(r->mismatches.front())), xml_escape(body));
+                         text::xml_escape(mismatch_line(r->mismatches.front())), text::xml_escape(body));
     }
     out += "  </testsuite>\n";
   }

@@ -1,5 +1,5 @@
-// Small helpers shared by the human renderers (lint findings in report.cpp, the semantic diff in
-// diff_report.cpp): ANSI colour, and counted nouns.
+// Small helpers shared by the renderers (lint findings in report.cpp, the semantic diff in
+// diff_report.cpp, route tests in route_test_report.cpp): ANSI colour, counted nouns, XML text.
 #pragma once
 
 #include <cstddef>
@@ -23,5 +23,9 @@ struct Ansi {
 inline std::string plural(std::size_t n, std::string_view word) {
   return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s");
 }
+
+// Text for XML attributes and content: the five entities escaped, line breaks kept, other
+// control characters and invalid UTF-8 shown as '?', tabs as spaces. Defined in report.cpp.
+std::string xml_escape(std::string_view s);
 
 }  // namespace gwctl::text

@@ -336,7 +336,7 @@ Outcome failure_of(const boost::system::error_code& ec) {
 template <class Stream>
 net::awaitable<void> exchange(Stream& up, Connection& conn, http::request<http::string_body>& upreq,
                               const AttemptLimits& limits, bool stream_wanted, beast::tcp_stream& client,
-                              bool client_keep_alive, Attempt& a) {
+                              bool client_keep_alive, const ClientWatch& watch, Attempt& a) {
   boost::system::error_code ec;
   auto& tcp = conn.tcp();
   tcp.expires_after(milliseconds(limits.first_byte));
@@ -390,9 +390,16 @@ net::awaitable<void> exchange(Stream& up, Connection& conn, http::request<http::
       co_await http::async_read_some(up, conn.buffer, parser, ec_token(ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {
+        a.usage = scanner.usage();  // what was relayed was used
+        a.client_gone = true;       // the client stream cannot be completed: close it
+        if (watch.gone) {
+          // The client hung up (the watcher closed the upstream connection): the upstream
+          // answered, so the outcome stays its status.
+          a.detail = "client went away during the stream";
+          co_return;
+        }
         a.outcome = failure_of(ec);
         a.detail = "stream: " + ec.message();
-        a.client_gone = true;  // the client stream cannot be completed: close it
         co_return;
       }
       std::size_t n = sizeof buf - parser.get().body().size;
@@ -401,6 +408,7 @@ net::awaitable<void> exchange(Stream& up, Connection& conn, http::request<http::
       client.expires_after(std::chrono::seconds(30));
       co_await net::async_write(client, http::make_chunk(net::buffer(buf, n)), ec_token(ec));
       if (ec) {
+        a.usage = scanner.usage();
         a.client_gone = true;
         a.detail = "client went away during the stream";
         co_return;  // the upstream connection is closed by the caller: the upstream request ends
@@ -664,9 +672,9 @@ class Handler {
       watch->upstream = conn.get();
       net::co_spawn(co_await net::this_coro::executor, watch_client(client_.socket(), watch), net::detached);
       if (conn->tls) {
-        co_await exchange(*conn->tls, *conn, upreq, limits, stream_wanted, client_, keep_alive_, a);
+        co_await exchange(*conn->tls, *conn, upreq, limits, stream_wanted, client_, keep_alive_, *watch, a);
       } else {
-        co_await exchange(*conn->plain, *conn, upreq, limits, stream_wanted, client_, keep_alive_, a);
+        co_await exchange(*conn->plain, *conn, upreq, limits, stream_wanted, client_, keep_alive_, *watch, a);
       }
       watch->done = true;
       if (!watch->gone) {
