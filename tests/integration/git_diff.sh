@@ -7,13 +7,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 source "$(dirname "$0")/lib.bash" "$@"
 
-command -v git > /dev/null || fail "these tests need git"
-
-# No user or system Git configuration leaks in.
-export HOME=$TMP/home GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=gwctl-test GIT_AUTHOR_EMAIL=test@example.invalid
-export GIT_COMMITTER_NAME=gwctl-test GIT_COMMITTER_EMAIL=test@example.invalid
-mkdir -p "$HOME"
+isolated_git
 
 # Version 1 of a small config root in $1.
 write_v1() {

@@ -125,6 +125,16 @@ expect_stdout_empty() {
   [[ ! -s $TMP/out ]] || fail "gwctl $GW_LAST_ARGS: expected nothing on stdout, got $(wc -c < "$TMP/out") bytes"
 }
 
+# For scripts that make Git repositories: git is required, and no user or system Git
+# configuration leaks in (HOME is a fresh folder under $TMP; commits have a fixed author).
+isolated_git() {
+  command -v git > /dev/null || fail "these tests need git"
+  export HOME=$TMP/home GIT_CONFIG_NOSYSTEM=1
+  export GIT_AUTHOR_NAME=gwctl-test GIT_AUTHOR_EMAIL=test@example.invalid
+  export GIT_COMMITTER_NAME=gwctl-test GIT_COMMITTER_EMAIL=test@example.invalid
+  mkdir -p "$HOME"
+}
+
 # A minimal valid config root in $1: environments dev and prod, one base file.
 make_tree() {
   local d=$1

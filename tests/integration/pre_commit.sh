@@ -19,11 +19,9 @@ if ! command -v pre-commit > /dev/null; then
   fi
 fi
 
-export HOME=$TMP/home GIT_CONFIG_NOSYSTEM=1 PRE_COMMIT_HOME=$TMP/pre-commit-cache
-export GIT_AUTHOR_NAME=gwctl-test GIT_AUTHOR_EMAIL=test@example.invalid
-export GIT_COMMITTER_NAME=gwctl-test GIT_COMMITTER_EMAIL=test@example.invalid
-export NO_COLOR=1
-mkdir -p "$HOME" "$TMP/bin"
+isolated_git
+export PRE_COMMIT_HOME=$TMP/pre-commit-cache NO_COLOR=1
+mkdir -p "$TMP/bin"
 # `language: system` runs the gwctl on PATH: this build.
 ln -s "$GWCTL" "$TMP/bin/gwctl"
 export PATH=$TMP/bin:$PATH

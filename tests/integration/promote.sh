@@ -8,12 +8,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 source "$(dirname "$0")/lib.bash" "$@"
 
-command -v git > /dev/null || fail "these tests need git"
-
-export HOME=$TMP/home GIT_CONFIG_NOSYSTEM=1
-export GIT_AUTHOR_NAME=gwctl-test GIT_AUTHOR_EMAIL=test@example.invalid
-export GIT_COMMITTER_NAME=gwctl-test GIT_COMMITTER_EMAIL=test@example.invalid
-mkdir -p "$HOME"
+isolated_git
 
 # A config root with dev → staging → prod in $1 (a new repository), committed as "A".
 make_repo() {
