@@ -159,14 +159,20 @@ for _ in range(1000):
 for s in socks:
     got = b""
     while b"\r\n\r\n" not in got or not got.endswith(b"}"):
-        got += s.recv(65536)
+        chunk = s.recv(65536)
+        if not chunk:
+            sys.exit("bench: gwd closed a connection before answering: " + got[:200].decode("latin-1"))
+        got += chunk
 open(ready, "w").close()
 while not os.path.exists(stop):
     time.sleep(0.05)
 PY
 idle_pid=$!
 pids+=($idle_pid)
-until [[ -f $work/idle.ready ]]; do sleep 0.1; done
+until [[ -f $work/idle.ready ]]; do
+  kill -0 "$idle_pid" 2> /dev/null || { echo "bench: the idle-connection client failed" >&2; exit 1; }
+  sleep 0.1
+done
 sleep 0.5
 rss_kb=$(grep VmRSS "/proc/$gwd_pid/status" | awk '{print $2}')
 conns=$(ls "/proc/$gwd_pid/fd" | wc -l)
