@@ -1,5 +1,6 @@
 #include "server.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -123,21 +124,18 @@ class JsonLine {
     text_.push_back(':');
   }
   void quoted(std::string_view value) {
-    static constexpr char hex[] = "0123456789abcdef";
-    text_.push_back('"');
-    for (char c : value) {
+    // Config names and HTTP method tokens never need escaping; anything else goes through
+    // json::dump, which also replaces invalid UTF-8.
+    bool plain = std::all_of(value.begin(), value.end(), [](char c) {
       auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        text_.push_back('\\');
-        text_.push_back(c);
-      } else if (u < 0x20) {
-        text_.append("\\u00");
-        text_.push_back(hex[u >> 4]);
-        text_.push_back(hex[u & 15]);
-      } else {
-        text_.push_back(c);
-      }
+      return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+    });
+    if (!plain) {
+      text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
+      return;
     }
+    text_.push_back('"');
+    text_.append(value);
     text_.push_back('"');
   }
   std::string text_;
