@@ -61,6 +61,8 @@ routes:
     auth: {type: api_key}
     models: [fast]
     default_model: fast
+    timeouts: {total: 30s, first_byte: 10s, idle: 10s}
+    resilience: {retries: 1, max_attempts: 2}
     limits:
       - {requests: 1000000000, per: 1m, key: consumer}
       - {tokens: 1000000000000, per: 1m, key: consumer}
@@ -70,7 +72,8 @@ consumers:
     routes: [chat]
     models: [fast]
 YAML
-build/release/bin/gwctl -C "$work/tree" compile --env bench -o "$work/a.json" > /dev/null
+build/release/bin/gwctl -C "$work/tree" compile --env bench -o "$work/a.json" > /dev/null ||
+  { echo "bench: gwctl compile of the bench config failed" >&2; exit 1; }
 BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench "$bin/gwd" --artifact "$work/a.json" --threads "$gwd_threads" \
   > /dev/null 2> "$work/gwd.err" &
 gwd_pid=$!
