@@ -178,6 +178,38 @@ TEST_CASE("scripted upstream failures walk gwd's retry and fallback plan", "[rou
   }
 }
 
+TEST_CASE("a provider without api_key gets no auth header, and a test can expect auth none", "[route_test]") {
+  const char* keyless = R"(version: 1
+gateway: {name: t}
+providers:
+  local: {kind: openai-compatible, base_url: 'https://llm.internal.example/v1'}
+models:
+  m: {provider: local, id: m-20240101}
+routes:
+  - name: chat
+    match: {path: /v1/chat/completions}
+    auth: {type: none, public: true, reason: internal lab}
+    models: [m]
+    default_model: m
+)";
+  auto r = run_tests(R"(tests:
+  - name: keyless provider
+    env: dev
+    request: {path: /v1/chat/completions}
+    expect: {status: 200, upstream: {deployment: local/m-20240101, auth: none}}
+  - name: expects a key that is not there
+    env: dev
+    request: {path: /v1/chat/completions}
+    expect: {upstream: {auth: bearer}}
+)",
+                     {}, keyless);
+  REQUIRE(rendered(r->diags, r->project.sources) == "");
+  REQUIRE(r->report.results.size() == 2);
+  CHECK(r->report.results[0].passed());
+  CHECK(r->text.find("FAIL tests/t.yaml:6: expects a key that is not there [dev]\n"
+                     "  tests/t.yaml:9: upstream.auth: expected 'bearer', got 'none'\n") != std::string::npos);
+}
+
 TEST_CASE("a JWT route refuses every request: gwd does not verify JWTs yet", "[route_test]") {
   auto r = run_tests(R"(tests:
   - name: sso
