@@ -15,7 +15,8 @@ key_id_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 
 # recompute_digest FILE: rewrites FILE's digest over its canonical form (sorted keys, two-space
 # indent, final newline, everything but digest and signature), as gwctl computes it. Used to
-# fake what `gwctl promote` will write; checked against a compiled artifact first.
+# make a promoted artifact without the Git history `gwctl promote` needs (promote.sh runs the
+# real command); checked against a compiled artifact first.
 recompute_digest() {
   python3 - "$1" << 'PY'
 import hashlib, json, sys
