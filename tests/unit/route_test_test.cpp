@@ -323,6 +323,44 @@ TEST_CASE("duplicate test names in a file are GW119", "[route_test]") {
   CHECK(messages(r->diags) == "GW119: duplicate test name 'same' in this file\n");
 }
 
+TEST_CASE("a request that would not be the one written is GW119 at its line", "[route_test]") {
+  auto r = run_tests(R"(tests:
+  - name: two keys
+    request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: Bearer mine}}
+    expect: {status: 200}
+  - name: a key header and api_key
+    request: {path: /v1/chat/completions, api_key: wrong, headers: {x-api-key: other}}
+    expect: {status: 401}
+  - name: both kinds of key
+    request: {path: /v1/chat/completions, api_key: wrong, consumer: app}
+    expect: {status: 401}
+  - name: model into a list
+    request: {path: /v1/chat/completions, consumer: app, body: [1], model: big}
+    expect: {status: 400}
+  - name: a header that is not a key is fine
+    request: {path: /v1/chat/completions, consumer: app, headers: {authorization: Basic abc, x-team: a}}
+    expect: {status: 200}
+)");
+  // The renderer masks api_key and x-api-key values in the source line.
+  CHECK(rendered(r->diags, r->project.sources) ==
+        "tests/t.yaml:3:68: error[GW119]: header 'Authorization' presents a key, and so does 'consumer': the "
+        "request would carry two keys; drop the header\n"
+        " 3 |     request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: Bearer mine}}\n"
+        "   |                                                                    ^~~~~~~~~~~~~\n"
+        "tests/t.yaml:6:69: error[GW119]: header 'x-api-key' presents a key, and so does 'api_key': the request "
+        "would carry two keys; drop the header\n"
+        " 6 |     request: {path: /v1/chat/completions, api_key: *****, headers: {x-api-key: *****}}\n"
+        "   |                                                                     ^~~~~~~~~\n"
+        "tests/t.yaml:9:69: error[GW119]: a request presents either 'consumer' or 'api_key', not both\n"
+        " 9 |     request: {path: /v1/chat/completions, api_key: *****, consumer: app}\n"
+        "   |                                                                     ^~~\n"
+        "tests/t.yaml:12:64: error[GW119]: 'model' and 'stream' are written into 'body', and this body is not a "
+        "mapping; drop them to send the body as it is (gwd refuses it with 400)\n"
+        " 12 |     request: {path: /v1/chat/completions, consumer: app, body: [1], model: big}\n"
+        "    |                                                                ^\n");
+  CHECK(r->files.empty());
+}
+
 TEST_CASE("JSON and JUnit reports carry every test run and the coverage", "[route_test]") {
   auto r = run_tests(R"(tests:
   - name: probe <fails>
