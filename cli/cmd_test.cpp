@@ -1,4 +1,6 @@
 // gwctl test: route tests against the compiled config, with route coverage (man gwctl-test).
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -30,6 +32,7 @@ std::optional<std::vector<RouteTestFile>> read_tests(const GlobalOptions& global
   if (!args.files.empty()) {
     for (const std::string& path : args.files) {
       std::filesystem::path p(path);
+      if (!p.has_filename()) p = p.parent_path();  // "dir/": name the folder in the error
       DiskReader reader(p.has_parent_path() ? p.parent_path() : std::filesystem::path("."));
       std::size_t first = project.sources.size();
       auto file = load_route_tests(reader, p.filename().string(), project.sources, diags);
@@ -104,7 +107,15 @@ Command register_test(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--env", args->env, "Only this environment")->type_name("ENV");
   sub->add_option("--fail-under", args->fail_under, "Exit 1 when branch coverage is under PCT percent")
       ->type_name("PCT")
-      ->check(CLI::Range(0.0, 100.0));
+      ->check(CLI::Range(0.0, 100.0))
+      // Range lets NaN through (every comparison with it is false), and NaN would never trip.
+      ->check(CLI::Validator(
+          [](std::string& value) {
+            return std::isnan(std::strtod(value.c_str(), nullptr))
+                       ? "PCT must be a number from 0 to 100, not '" + value + "'"
+                       : std::string();
+          },
+          "", "not NaN"));
   sub->add_option("--format", args->format, "Output format: text, json or junit")
       ->check(CLI::IsMember({"text", "json", "junit"}));
   sub->add_option("-o,--output", args->output, "Write the report to FILE (atomically) instead of stdout")

@@ -4,9 +4,12 @@
 #include <cmath>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "gwctl/schema.hpp"
 #include "gwctl/units.hpp"
 #include "gwctl/validate.hpp"
+#include "gwd/decide.hpp"
 
 namespace gwctl {
 
@@ -58,6 +61,32 @@ void read_request(const Node& r, RouteTest::Request& out) {
     out.body["stream"] = n->boolean;
   }
   if (const Node* n = r.get("repeat")) out.repeat = static_cast<int>(n->integer);
+}
+
+// Combinations the schema cannot express, each of which would send another request than the
+// one the test's author wrote.
+void check_request(const Node& r, const RouteTest::Request& req, Diagnostics& diags) {
+  if (req.consumer && req.api_key) {
+    diags.error("GW119", "a request presents either 'consumer' or 'api_key', not both", req.consumer_span);
+  }
+  if (const Node* headers = r.get("headers"); headers != nullptr && (req.consumer || req.api_key)) {
+    for (const Entry& e : headers->entries) {
+      gwd::Headers one;
+      one.items.emplace_back(e.key, e.value->text);
+      if (!gwd::presented_key(one)) continue;
+      diags.error("GW119",
+                  fmt::format("header '{}' presents a key, and so does '{}': the request would carry two keys; "
+                              "drop the header",
+                              e.key, req.consumer ? "consumer" : "api_key"),
+                  e.key_span);
+    }
+  }
+  if (const Node* body = r.get("body"); body != nullptr && !body->is_map() && (r.get("model") || r.get("stream"))) {
+    diags.error("GW119",
+                "'model' and 'stream' are written into 'body', and this body is not a mapping; drop them to send "
+                "the body as it is (gwd refuses it with 400)",
+                body->span);
+  }
 }
 
 void read_expect(const Node& x, RouteTest::Expect& out) {
@@ -137,9 +166,7 @@ std::optional<RouteTestFile> parse_route_tests(const SourceSet& sources, std::ui
     }
     const Node* request = item->get("request");
     read_request(*request, t.request);
-    if (t.request.consumer && t.request.api_key) {
-      diags.error("GW119", "a request presents either 'consumer' or 'api_key', not both", t.request.consumer_span);
-    }
+    check_request(*request, t.request, diags);
     if (const Node* up = item->get("upstream")) {
       for (const Entry& e : up->entries) t.upstream.push_back({e.key, e.key_span, outcome_of(*e.value)});
     }

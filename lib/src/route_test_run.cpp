@@ -119,7 +119,6 @@ class Runner {
       if (c == nullptr) continue;
       EnvCoverage cov = coverage_branches(env, c->config);
       const auto& hit = hits_[env];
-      std::set<std::string> matched_routes;
       for (CoverageBranch& b : cov.branches) {
         b.covered = hit.count(b.route + '\n' + b.branch) > 0;
         if (b.branch == "matched" && b.covered) ++cov.routes_covered;

@@ -312,9 +312,11 @@ ArtifactCheck check_artifact(std::string_view text, const PublicKey* key) {
   auto violations = Schema::artifact().check(a);
   if (!violations.empty()) {
     const auto& v = violations.front();
+    std::string why = v.description;
+    if (why.ends_with('.')) why.pop_back();  // valijson writes sentences; callers append to this one
     return fail(claims_format ? ArtifactCheck::Status::invalid : ArtifactCheck::Status::not_artifact,
                 fmt::format("the artifact does not match the artifact schema at '{}': {}",
-                            v.pointer.empty() ? std::string("/") : v.pointer, v.description));
+                            v.pointer.empty() ? std::string("/") : v.pointer, why));
   }
   if (!claims_format) {
     return fail(ArtifactCheck::Status::not_artifact, fmt::format("the artifact format is not '{}'", artifact_format));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # gwctl test end to end: the example suite with every output format, --fail-under, a custom
-# layout.tests folder, -o written atomically, exit 2 when there is nothing to run, and no key
-# value ever in the output.
+# layout.tests folder, -o written atomically, exit 2 when there is nothing to run or the input
+# is unusable, and no key value ever in the output.
 #   bash tests/integration/route_tests.sh GWCTL REPO_ROOT
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 source "$(dirname "$0")/lib.bash" "$@"
@@ -92,5 +92,26 @@ YAML
   expect_output_has "status: expected 401, got 200"
 }
 
+case_unusable_input() {
+  check "an empty test file, a folder, a missing file and --fail-under nan are exit 2, never a pass"
+  : > "$TMP/empty.yaml"
+  gw -C "$ACME" test "$TMP/empty.yaml"
+  expect_no_crash
+  expect_status 2
+  expect_output_has "$TMP/empty.yaml:1:1: error[GW119]: the test file is empty: expected a mapping with a 'tests' list"
+  mkdir "$TMP/folder"
+  gw -C "$ACME" test "$TMP/folder/"
+  expect_status 2
+  expect_output_has "error[GW113]: 'folder' is not a regular file"
+  gw -C "$ACME" test "$TMP/missing.yaml"
+  expect_status 2
+  expect_output_has "$TMP/missing.yaml:1:1: error[GW113]: 'missing.yaml' does not exist"
+  # NaN compares false with everything: accepted, it would never trip.
+  gw -C "$ACME" test --fail-under nan
+  expect_status 2
+  expect_output_has "--fail-under: PCT must be a number from 0 to 100, not 'nan'"
+  expect_stdout_empty
+}
+
 run_cases case_example_suite_formats case_fail_under case_layout_tests_and_files case_output_atomic \
-  case_keys_never_printed
+  case_keys_never_printed case_unusable_input

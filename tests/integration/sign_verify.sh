@@ -2,7 +2,7 @@
 # Signed artifacts end to end with the real gwctl on examples/acme: keygen's files and modes,
 # sign in place, verify (exit 0), and the refusals: one byte tampered, another key, unsigned
 # when a key is given (exit 1); a garbage key file, a missing artifact, usage (exit 2); the
-# --previous promotion chain.
+# --previous promotion chain, on hand-made promotions and on what `gwctl promote` writes.
 #   bash tests/integration/sign_verify.sh GWCTL REPO_ROOT
 # shellcheck source-path=SCRIPTDIR source=lib.bash
 source "$(dirname "$0")/lib.bash" "$@"
@@ -15,7 +15,8 @@ key_id_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["
 
 # recompute_digest FILE: rewrites FILE's digest over its canonical form (sorted keys, two-space
 # indent, final newline, everything but digest and signature), as gwctl computes it. Used to
-# fake what `gwctl promote` will write; checked against a compiled artifact first.
+# make a promoted artifact without the Git history `gwctl promote` needs (promote.sh runs the
+# real command); checked against a compiled artifact first.
 recompute_digest() {
   python3 - "$1" << 'PY'
 import hashlib, json, sys
@@ -257,4 +258,23 @@ recompute_digest "$TMP/promoted.json.forced"
 gw verify "$TMP/promoted.json.forced" --previous "$TMP/prev.json"
 expect_status 0
 expect_output_has "chain ok"
+
+check "--previous: what the real gwctl promote writes from a signed artifact chains to it"
+isolated_git
+cp -R "$ACME" "$TMP/repo"
+git init -q "$TMP/repo"
+git -C "$TMP/repo" add -A
+git -C "$TMP/repo" commit -q -m A
+gw -C "$TMP/repo" compile --env dev -o "$TMP/real-dev.json"
+expect_status 0
+gw sign "$TMP/real-dev.json" --key "$TMP/release.key"
+expect_status 0
+gw -C "$TMP/repo" promote "$TMP/real-dev.json" --to staging -o "$TMP/real-staging.json"
+expect_status 0
+gw sign "$TMP/real-staging.json" --key "$TMP/release.key"
+expect_status 0
+gw verify "$TMP/real-staging.json" --public-key "$TMP/release.pub" --previous "$TMP/real-dev.json"
+expect_status 0
+expect_output_has "$TMP/real-staging.json: promoted from dev ($TMP/real-dev.json, "
+expect_output_has "): chain ok"
 done_ok

@@ -178,6 +178,38 @@ TEST_CASE("scripted upstream failures walk gwd's retry and fallback plan", "[rou
   }
 }
 
+TEST_CASE("a provider without api_key gets no auth header, and a test can expect auth none", "[route_test]") {
+  const char* keyless = R"(version: 1
+gateway: {name: t}
+providers:
+  local: {kind: openai-compatible, base_url: 'https://llm.internal.example/v1'}
+models:
+  m: {provider: local, id: m-20240101}
+routes:
+  - name: chat
+    match: {path: /v1/chat/completions}
+    auth: {type: none, public: true, reason: internal lab}
+    models: [m]
+    default_model: m
+)";
+  auto r = run_tests(R"(tests:
+  - name: keyless provider
+    env: dev
+    request: {path: /v1/chat/completions}
+    expect: {status: 200, upstream: {deployment: local/m-20240101, auth: none}}
+  - name: expects a key that is not there
+    env: dev
+    request: {path: /v1/chat/completions}
+    expect: {upstream: {auth: bearer}}
+)",
+                     {}, keyless);
+  REQUIRE(rendered(r->diags, r->project.sources) == "");
+  REQUIRE(r->report.results.size() == 2);
+  CHECK(r->report.results[0].passed());
+  CHECK(r->text.find("FAIL tests/t.yaml:6: expects a key that is not there [dev]\n"
+                     "  tests/t.yaml:9: upstream.auth: expected 'bearer', got 'none'\n") != std::string::npos);
+}
+
 TEST_CASE("a JWT route refuses every request: gwd does not verify JWTs yet", "[route_test]") {
   auto r = run_tests(R"(tests:
   - name: sso
@@ -277,9 +309,13 @@ TEST_CASE("unknown keys and wrong types in a test file are errors at their line"
     request: {path: /v1/chat/completions, consumr: app}
     expect: {status: ok}
 )");
-  CHECK(rendered(r->diags, r->project.sources).find("tests/t.yaml:3:") != std::string::npos);
-  CHECK(messages(r->diags).find("GW102") != std::string::npos);
-  CHECK(messages(r->diags).find("GW104") != std::string::npos);
+  CHECK(rendered(r->diags, r->project.sources) ==
+        "tests/t.yaml:3:43: error[GW102]: unknown key 'consumr' in tests[bad].request; did you mean 'consumer'?\n"
+        " 3 |     request: {path: /v1/chat/completions, consumr: app}\n"
+        "   |                                           ^~~~~~~\n"
+        "tests/t.yaml:4:22: error[GW104]: 'status' must be an integer, not the string 'ok'\n"
+        " 4 |     expect: {status: ok}\n"
+        "   |                      ^~\n");
   CHECK(r->files.empty());
 }
 
@@ -289,6 +325,44 @@ TEST_CASE("duplicate test names in a file are GW119", "[route_test]") {
   - {name: same, request: {path: /healthz}, expect: {status: 200}}
 )");
   CHECK(messages(r->diags) == "GW119: duplicate test name 'same' in this file\n");
+}
+
+TEST_CASE("a request that would not be the one written is GW119 at its line", "[route_test]") {
+  auto r = run_tests(R"(tests:
+  - name: two keys
+    request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: Bearer mine}}
+    expect: {status: 200}
+  - name: a key header and api_key
+    request: {path: /v1/chat/completions, api_key: wrong, headers: {x-api-key: other}}
+    expect: {status: 401}
+  - name: both kinds of key
+    request: {path: /v1/chat/completions, api_key: wrong, consumer: app}
+    expect: {status: 401}
+  - name: model into a list
+    request: {path: /v1/chat/completions, consumer: app, body: [1], model: big}
+    expect: {status: 400}
+  - name: a header that is not a key is fine
+    request: {path: /v1/chat/completions, consumer: app, headers: {authorization: Basic abc, x-team: a}}
+    expect: {status: 200}
+)");
+  // The renderer masks api_key and x-api-key values in the source line.
+  CHECK(rendered(r->diags, r->project.sources) ==
+        "tests/t.yaml:3:68: error[GW119]: header 'Authorization' presents a key, and so does 'consumer': the "
+        "request would carry two keys; drop the header\n"
+        " 3 |     request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: Bearer mine}}\n"
+        "   |                                                                    ^~~~~~~~~~~~~\n"
+        "tests/t.yaml:6:69: error[GW119]: header 'x-api-key' presents a key, and so does 'api_key': the request "
+        "would carry two keys; drop the header\n"
+        " 6 |     request: {path: /v1/chat/completions, api_key: *****, headers: {x-api-key: *****}}\n"
+        "   |                                                                     ^~~~~~~~~\n"
+        "tests/t.yaml:9:69: error[GW119]: a request presents either 'consumer' or 'api_key', not both\n"
+        " 9 |     request: {path: /v1/chat/completions, api_key: *****, consumer: app}\n"
+        "   |                                                                     ^~~\n"
+        "tests/t.yaml:12:64: error[GW119]: 'model' and 'stream' are written into 'body', and this body is not a "
+        "mapping; drop them to send the body as it is (gwd refuses it with 400)\n"
+        " 12 |     request: {path: /v1/chat/completions, consumer: app, body: [1], model: big}\n"
+        "    |                                                                ^\n");
+  CHECK(r->files.empty());
 }
 
 TEST_CASE("JSON and JUnit reports carry every test run and the coverage", "[route_test]") {

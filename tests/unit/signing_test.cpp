@@ -223,6 +223,9 @@ TEST_CASE("files that are not artifacts are told apart from broken artifacts", "
   CHECK(check_artifact("[1, 2]").status == Status::not_artifact);
   CHECK(check_artifact("{}").status == Status::not_artifact);
   CHECK(check_artifact("{}").message.starts_with("the artifact does not match the artifact schema at '/'"));
+  // The reason is a clause the callers extend ("...; not signed"), without valijson's period.
+  CHECK(check_artifact(R"({"format": "gwctl.artifact/v1"})").message ==
+        "the artifact does not match the artifact schema at '/': Missing required property 'config'");
   json a = json::parse(artifact_text());
   a["signature"] = {{"algorithm", "rsa"}, {"key_id", "x"}, {"value", "AAAA"}};
   ArtifactCheck check = check_artifact(a.dump());
