@@ -794,8 +794,7 @@ net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
       bool keep = req.keep_alive();
       Headers headers;
       for (const auto& field : req) headers.items.emplace_back(sv(field.name_string()), sv(field.value()));
-      std::string_view path = sv(req.target());
-      path = path.substr(0, path.find('?'));
+      std::string_view path = target_path(sv(req.target()));
       Response res;
       auto key = presented_key(headers);
       if (!config.gateway.admin_keys.empty() && (!key || !key_matches(config.gateway.admin_keys, *key))) {

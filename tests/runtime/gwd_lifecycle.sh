@@ -10,21 +10,6 @@ sed -i 's/requests: 600, per: 1m/requests: 10000000, per: 1m/' "$TMP/tree/base/g
 compile "$TMP/tree" "$TMP/a.json"
 cp "$TMP/a.json" "$TMP/live.json"
 start_gwd "$TMP/live.json" --watch-interval 100
-digest_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
-served_digest() { curl -s "http://127.0.0.1:$ADMIN_PORT/config" | python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])'; }
-# replace FILE: puts FILE in place of live.json atomically, as gwctl's own writes do.
-replace() {
-  cp "$1" "$TMP/live.tmp"
-  mv "$TMP/live.tmp" "$TMP/live.json"
-}
-wait_digest() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    [[ $(served_digest) == "$1" ]] && return 0
-    sleep 0.05
-  done
-  fail "gwd serves $(served_digest), expected $1"
-}
 
 # Load: two clients sending chat requests back to back until $TMP/stop exists.
 python3 - "$GWD_PORT" "$TMP/stop" > "$TMP/load.json" << 'PY' &
@@ -79,7 +64,7 @@ cmp -s "$TMP/b.json" "$TMP/tampered.json" && fail "tampering changed nothing"
 replace "$TMP/tampered.json"
 wait_for "$TMP/gwd.err" '"event":"reload_refused"'
 grep '"event":"reload_refused"' "$TMP/gwd.err" | grep -q 'does not match its content' || fail "refusal does not say why"
-[[ $(served_digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the refused artifact replaced the good one"
+[[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the refused artifact replaced the good one"
 call /fresh
 expect_status 200
 
@@ -87,7 +72,7 @@ check "a file that is not JSON is refused too"
 printf '{"format": "gwctl.artifact/v1", ' > "$TMP/half.json"
 replace "$TMP/half.json"
 wait_for "$TMP/gwd.err" 'the artifact is not valid JSON'
-[[ $(served_digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the broken file replaced the good one"
+[[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the broken file replaced the good one"
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'gwd_reloads_total{result="refused"} 2' || fail "refusals not counted"
 
 check "no request failed during the reloads"

@@ -16,12 +16,6 @@ der = base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith(
 print("ed25519:" + hashlib.sha256(der).hexdigest()[:16])
 PY
 )
-digest_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
-served() { curl -s "http://127.0.0.1:$ADMIN_PORT/config" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
-replace() {
-  cp "$1" "$TMP/live.tmp"
-  mv "$TMP/live.tmp" "$TMP/live.json"
-}
 
 # expect_start_refused ARTIFACT MESSAGE: gwd exits 1 at once with MESSAGE on stderr.
 expect_start_refused() {
@@ -111,11 +105,7 @@ compile "$TMP/tree" "$TMP/b.json"
 "$GWCTL" sign "$TMP/b.json" --key "$TMP/release.key" > /dev/null || fail "gwctl sign failed"
 replace "$TMP/b.json"
 kill -HUP "$GWD_PID"
-for ((i = 0; i < 100; i++)); do
-  [[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] && break
-  sleep 0.05
-done
-[[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the signed replacement was not served"
+wait_digest "$(digest_of "$TMP/b.json")"
 call /fresh
 expect_status 200
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'gwd_reloads_total{result="refused"} 3' || fail "refusals not counted"

@@ -12,6 +12,9 @@
 #   chat [CURL ARGS]          POST /v1/chat/completions with key-app and a small body
 #   mock_stat EXPR            a value of the mock's /mock/stats, e.g. mock_stat 'd["requests"]'
 #   mock_set JSON             the mock's program for the next requests
+#   digest_of FILE            an artifact's digest;   served FIELD   a field of gwd's admin /config
+#   replace FILE              puts FILE in place of $TMP/live.json atomically (as gwctl writes)
+#   wait_digest DIGEST        waits (5 s at most) until gwd serves DIGEST
 # Processes started here are stopped on exit.
 # shellcheck disable=SC2034
 set -euo pipefail
@@ -175,6 +178,21 @@ start_gwd() {
 stop_gwd() {
   kill "$GWD_PID" 2> /dev/null || true
   wait "$GWD_PID" 2> /dev/null || true
+}
+
+digest_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
+served() { curl -s "http://127.0.0.1:$ADMIN_PORT/config" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+replace() {
+  cp "$1" "$TMP/live.tmp"
+  mv "$TMP/live.tmp" "$TMP/live.json"
+}
+wait_digest() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ $(served digest) == "$1" ]] && return 0
+    sleep 0.05
+  done
+  fail "gwd serves $(served digest), expected $1"
 }
 
 call() {

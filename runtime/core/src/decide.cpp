@@ -48,6 +48,10 @@ const Route* match_route(const Config& config, std::string_view method, std::str
   return nullptr;
 }
 
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
 std::optional<std::string_view> presented_key(const Headers& headers) {
   if (auto auth = headers.get("authorization")) {
     std::string_view v = *auth;

@@ -2,10 +2,6 @@
 
 namespace gwd {
 
-std::string_view target_path(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
-
 Admission admit(const Config& config, Limiter& limiter, const ClientRequest& request, Millis now) {
   using Stage = Admission::Stage;
   Admission a;

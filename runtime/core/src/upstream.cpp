@@ -52,7 +52,7 @@ std::string_view upstream_operation(std::string_view client_path) {
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
                                        std::string_view client_target, const Headers& client_headers) {
   UpstreamRequest out;
-  std::string_view path = client_target.substr(0, client_target.find('?'));
+  std::string_view path = target_path(client_target);
   std::string_view query =
       path.size() < client_target.size() ? client_target.substr(path.size() + 1) : std::string_view{};
   std::string_view op = upstream_operation(path);

@@ -35,6 +35,9 @@ struct Headers {
   std::optional<std::string_view> get(std::string_view name) const;
 };
 
+// The path part of a request target ("/v1/x?a=b" → "/v1/x"): what routes match on.
+std::string_view target_path(std::string_view target);
+
 // The first route whose path (exact or prefix), methods and headers all match; nullptr: 404.
 const Route* match_route(const Config& config, std::string_view method, std::string_view path, const Headers& headers);
 

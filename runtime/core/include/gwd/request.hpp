@@ -45,9 +45,6 @@ struct Admission {
 
 Admission admit(const Config& config, Limiter& limiter, const ClientRequest& request, Millis now);
 
-// The path part of a request target.
-std::string_view target_path(std::string_view target);
-
 struct PreparedAttempt {
   const Deployment* deployment = nullptr;
   const Provider* provider = nullptr;
