@@ -13,41 +13,13 @@ using namespace gwctl::test;
 
 namespace {
 
-struct Linted {
-  std::unique_ptr<Project> project;
-  LintResult result;
-
-  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
-  std::string at(const Span& s) const {
-    if (!s.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
-  }
-  std::string dump() const {
-    std::string out;
-    for (const auto& f : result.findings) {
-      out += fmt::format("{} {}[{}] {}\n", at(f.diag.span), to_string(f.diag.severity), f.diag.rule, f.diag.message);
-    }
-    return out;
-  }
-};
-
 // Lints with parity on; a baseline (whose tests are not about parity) turns it off.
 Linted lint_with(const std::map<std::string, std::string>& files, const Baseline* baseline = nullptr,
                  bool parity = true) {
-  Linted l;
   LintOptions options;
   options.baseline = baseline;
   options.parity = parity;
-  l.result = lint_files(files, l.project, options);
-  return l;
-}
-
-std::string pos(const std::string& text, const std::string& needle) {
-  auto at = text.find(needle);
-  if (at == std::string::npos) return "(not in text)";
-  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-  std::size_t start = text.rfind('\n', at);
-  return fmt::format("{}:{}", line, start == std::string::npos ? at + 1 : at - start);
+  return lint_project(files, options);
 }
 
 // The project's drift between dev and prod.

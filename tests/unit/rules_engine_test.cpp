@@ -19,43 +19,8 @@ using namespace gwctl::test;
 
 namespace {
 
-struct Linted {
-  std::unique_ptr<Project> project;
-  Diagnostics load_diags;
-  LintResult result;
-
-  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
-  std::vector<Diagnostic> loaded(const std::string& rule) const {
-    std::vector<Diagnostic> out;
-    for (const auto& d : load_diags.all()) {
-      if (d.rule == rule) out.push_back(d);
-    }
-    return out;
-  }
-  std::string at(const Span& s) const {
-    if (!s.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
-  }
-  std::string dump() const {
-    std::string out;
-    for (const auto& d : load_diags.all()) out += fmt::format("load {} [{}] {}\n", at(d.span), d.rule, d.message);
-    for (const auto& f : result.findings) {
-      out += fmt::format("{} {}[{}] {}\n", at(f.diag.span), to_string(f.diag.severity), f.diag.rule, f.diag.message);
-    }
-    return out;
-  }
-};
-
 Linted lint_with(const std::map<std::string, std::string>& files, const ProjectOptions& options = {}) {
-  Linted l;
-  MemoryReader reader = reader_of(files);
-  auto p = load_project(reader, options, l.load_diags);
-  if (!p) throw std::runtime_error(p.error().message);
-  l.project = std::make_unique<Project>(std::move(*p));
-  LintOptions lo;
-  lo.today = "2026-11-22";
-  l.result = lint(*l.project, l.load_diags, lo);
-  return l;
+  return lint_project(files, {}, options);
 }
 
 // A team's rule: route names carry a version suffix.
@@ -97,10 +62,6 @@ std::map<std::string, std::string> example_files(const std::string& snippet) {
     }
   }
   return files;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace
