@@ -2,6 +2,8 @@
 // (findings accepted for now, keyed by entity and value rather than line; GW118 stale entries).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -200,6 +202,38 @@ TEST_CASE("parity_drift never shows a credential's value", "[parity][secrets]") 
   CHECK(drift[0].path == "/providers/openai/api_key");
   CHECK(drift[0].values[0].text == "${secret:OPENAI_API_KEY}");
   CHECK(drift[0].values[1].text == "<secret>");
+}
+
+TEST_CASE("a drifting entity never shows a credential inside it", "[parity][secrets]") {
+  // A provider only prod has: its whole mapping is the drifting value.
+  std::string prod = R"(providers:
+  backup:
+    kind: openai-compatible
+    base_url: https://bob:x7Gq9LmZ2vRt@llm.internal/v1
+    api_key: ${secret:B}
+)";
+  auto files = project_with(prod);
+  files["gwctl.yaml"] = "environments: [dev, prod]\nparity:\n  may_differ: [/gateway/listen]\n";
+  auto drift = drift_of(files);
+  auto backup = std::find_if(drift.begin(), drift.end(), [](const Drift& d) { return d.path == "/providers/backup"; });
+  REQUIRE(backup != drift.end());
+  CHECK(backup->values[0].text == "(absent)");
+  CHECK(backup->values[1].text == R"({"api_key":"${secret:B}","base_url":"https://bob:********...)");
+  // and so does lint's GW701, which quotes it
+  auto l = lint_with(files);
+  INFO(l.dump());
+  auto f = l.of("GW701");
+  REQUIRE_FALSE(f.empty());
+  for (const auto& one : f) CHECK_FALSE(contains(one.diag.message, "x7Gq9LmZ"));
+}
+
+TEST_CASE("a drifting scalar never shows a credential the scan recognises", "[parity][secrets]") {
+  auto files = project_with("providers:\n  openai:\n    base_url: https://bob:x7Gq9LmZ2vRt@api.openai.com/v1\n");
+  files["gwctl.yaml"] = "environments: [dev, prod]\nparity:\n  may_differ: [/gateway/listen]\n";
+  auto drift = drift_of(files);
+  REQUIRE(drift.size() == 1);
+  CHECK(drift[0].path == "/providers/openai/base_url");
+  CHECK(drift[0].values[1].text == "https://bob:************@api.openai.com/v1");
 }
 
 // ---------------------------------------------------------------------------------------------
