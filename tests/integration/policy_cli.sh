@@ -87,9 +87,21 @@ assert "line" not in e[0]' "$TMP/baseline.json" || fail "unexpected baseline con
   gw -C "$d" lint --baseline "$TMP/bad.json"
   expect_status 2
   expect_output_has "the baseline '$TMP/bad.json' is malformed"
-  check "a missing baseline is exit 2"
+  check "a missing baseline is exit 2 naming the file"
   gw -C "$d" lint --baseline "$TMP/missing.json"
   expect_status 2
+  expect_output_has "cannot read '$TMP/missing.json': no such file"
+  check "a directory given as the baseline is exit 2 naming it, not an internal error"
+  gw -C "$d" lint --baseline "$TMP"
+  expect_no_crash
+  expect_status 2
+  expect_output_has "cannot read '$TMP': not a regular file"
+  expect_output_lacks "internal error"
+  check "an empty baseline is exit 2: malformed"
+  : > "$TMP/empty.json"
+  gw -C "$d" lint --baseline "$TMP/empty.json"
+  expect_status 2
+  expect_output_has "the baseline '$TMP/empty.json' is malformed: not a JSON object"
 }
 
 case_team_rules_and_overrides() {
