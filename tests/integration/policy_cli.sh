@@ -123,6 +123,16 @@ YAML
   expect_status 1
   expect_output_has "base/gateway.yaml:15:5: warning[ACME001]: routes[chat] has no tags; every route names its owning team"
 
+  check "explain prints a team rule's documentation, without empty sections for what it leaves out"
+  gw -C "$d" explain ACME001
+  expect_status 0
+  printf 'ACME001: route without an owner tag\ncategory: custom, default severity: warning\n\nHow to fix:\nadd tags [team-NAME]\n' > "$TMP/want"
+  diff "$TMP/want" "$TMP/out" || fail "unexpected explain output"
+  check "explain suggests a team rule's id"
+  gw -C "$d" explain ACME01
+  expect_status 2
+  expect_output_has "no rule 'ACME01' (did you mean 'ACME001'?)"
+
   check "a suppression naming the team rule silences it"
   sed -i 's|^  - name: chat|  # gwctl:ignore ACME001 reason="owner tags land next sprint"\n  - name: chat|' "$d/base/gateway.yaml"
   gw -C "$d" lint --fail-on warning
