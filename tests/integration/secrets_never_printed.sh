@@ -230,8 +230,10 @@ case_drift_quotes_no_password() {
   local d=$TMP/tree3 password format
   password=$(python3 -c 'import secrets, string; print("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(18)))')
   make_tree "$d"
+  # shellcheck disable=SC2016  # ${secret:…} is YAML, not shell
   printf 'providers:\n  openai:\n    kind: openai\n    base_url: https://api.openai.com/v1\n    api_key: ${secret:OPENAI_API_KEY}\n' \
     >> "$d/base/gateway.yaml"
+  # shellcheck disable=SC2016
   printf 'providers:\n  backup:\n    kind: openai-compatible\n    base_url: https://bob:%s@llm.internal/v1\n    api_key: ${secret:B}\n' \
     "$password" >> "$d/envs/prod.yaml"
   for format in text json sarif junit github gitlab; do
