@@ -71,8 +71,11 @@ int run_explain(const GlobalOptions& global, const std::string& id) {
                       guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess)));
     return failure;
   }
-  std::string out = fmt::format("{}: {}\ncategory: {}, default severity: {}\n\n{}\n\nHow to fix:\n{}\n", doc->id,
-                                doc->title, doc->category, doc->severity, wrap(doc->rationale), wrap(doc->fix));
+  std::string out =
+      fmt::format("{}: {}\ncategory: {}, default severity: {}\n", doc->id, doc->title, doc->category, doc->severity);
+  // A team's rule may leave out its rationale and fix: no empty sections then.
+  if (!doc->rationale.empty()) out += "\n" + wrap(doc->rationale) + "\n";
+  if (!doc->fix.empty()) out += "\nHow to fix:\n" + wrap(doc->fix) + "\n";
   if (!doc->example.empty()) out += "\nExample:\n" + indent(doc->example);
   if (!doc->fixed.empty()) out += "\nFixed:\n" + indent(doc->fixed);
   return write_output("", out) ? ok : failure;

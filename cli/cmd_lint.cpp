@@ -1,8 +1,5 @@
 // gwctl lint: every environment, and every flag overlay on top of every environment.
-#include <cerrno>
-#include <cstring>
 #include <ctime>
-#include <fstream>
 #include <optional>
 
 #include <fmt/format.h>
@@ -38,16 +35,13 @@ struct LintArgs {
   std::string changed_since;
 };
 
-// Reads a baseline file given on the command line; exits 2 when it cannot.
+// Reads a baseline file given on the command line; exits 2 when it cannot (missing, a
+// directory, unreadable, malformed).
 std::optional<Baseline> read_baseline(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error(fmt::format("cannot read the baseline '{}': {}", path, std::strerror(errno)));
-    return std::nullopt;
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text = read_artifact_file(path);
+  if (!text) return std::nullopt;
   std::string problem;
-  auto b = parse_baseline(text, problem);
+  auto b = parse_baseline(*text, problem);
   if (!b) error(fmt::format("the baseline '{}' is malformed: {}", path, problem));
   return b;
 }

@@ -228,18 +228,14 @@ BaselineEntry baseline_entry(const Finding& f, const SourceSet& sources) {
 
 void apply_baseline(const SourceSet& sources, const Baseline& baseline, LintResult& result) {
   std::vector<bool> used(baseline.entries.size(), false);
+  // Entries by key (a hand-edited file need not be sorted, and may repeat one).
+  std::map<BaselineEntry, std::vector<std::size_t>> index;
+  for (std::size_t i = 0; i < baseline.entries.size(); ++i) index[baseline.entries[i]].push_back(i);
   std::vector<Finding> kept;
   for (auto& f : result.findings) {
-    BaselineEntry key = baseline_entry(f, sources);
-    bool match = false;
-    // Every entry is compared: a hand-edited file need not be sorted.
-    for (std::size_t i = 0; i < baseline.entries.size(); ++i) {
-      if (baseline.entries[i] == key) {
-        used[i] = true;
-        match = true;
-      }
-    }
-    if (match) {
+    auto it = index.find(baseline_entry(f, sources));
+    if (it != index.end()) {
+      for (std::size_t i : it->second) used[i] = true;
       ++result.baselined;
       result.accepted.push_back(std::move(f));
     } else {
@@ -373,13 +369,15 @@ LintResult lint(const Project& project, const Diagnostics& project_diags, const 
     if (!broken.count(v.env)) comparable.push_back(v);
   }
   if (options.parity && comparable.size() > 1) {
+    std::map<std::string, NodePtr> roots;  // each environment's merged config, to name entities
     for (auto& [env, d] : check_parity(pipeline, comparable)) {
       const Variant* v = nullptr;
       for (const auto& c : configured_variants) v = c.env == env ? &c : v;
       Diagnostics one;
       one.report(std::move(d));
       apply_severity_overrides(project.settings.severity, env, one);
-      NodePtr root = pipeline.run(Variant{env, {}}, Stage::merge).merged.root;
+      NodePtr& root = roots[env];
+      if (!root) root = pipeline.run(Variant{env, {}}, Stage::merge).merged.root;
       for (const auto& kept : one.all()) folder.add(kept, env, v ? v->flags : std::vector<std::string>{}, root.get());
     }
   }

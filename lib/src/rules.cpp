@@ -147,7 +147,8 @@ std::shared_ptr<DeclarativeRule> parse_rule_file(const SourceSet& sources, std::
     diags.error("GW117", std::move(message), span.valid() ? span : top);
     return nullptr;
   };
-  if (tree.failed || !tree.root) return fail("the rule file could not be read as YAML", top);
+  if (tree.failed) return fail("the rule file could not be read as YAML", top);
+  if (!tree.root || tree.root->kind == NodeKind::null) return fail("the rule file is empty", top);
   const Node& root = *tree.root;
   if (!root.is_map()) return fail("a rule file must be a mapping with id, title, severity…", root.span);
   for (const auto& e : root.entries) {

@@ -87,9 +87,21 @@ assert "line" not in e[0]' "$TMP/baseline.json" || fail "unexpected baseline con
   gw -C "$d" lint --baseline "$TMP/bad.json"
   expect_status 2
   expect_output_has "the baseline '$TMP/bad.json' is malformed"
-  check "a missing baseline is exit 2"
+  check "a missing baseline is exit 2 naming the file"
   gw -C "$d" lint --baseline "$TMP/missing.json"
   expect_status 2
+  expect_output_has "cannot read '$TMP/missing.json': no such file"
+  check "a directory given as the baseline is exit 2 naming it, not an internal error"
+  gw -C "$d" lint --baseline "$TMP"
+  expect_no_crash
+  expect_status 2
+  expect_output_has "cannot read '$TMP': not a regular file"
+  expect_output_lacks "internal error"
+  check "an empty baseline is exit 2: malformed"
+  : > "$TMP/empty.json"
+  gw -C "$d" lint --baseline "$TMP/empty.json"
+  expect_status 2
+  expect_output_has "the baseline '$TMP/empty.json' is malformed: not a JSON object"
 }
 
 case_team_rules_and_overrides() {
@@ -110,6 +122,16 @@ YAML
   gw -C "$d" lint --fail-on warning
   expect_status 1
   expect_output_has "base/gateway.yaml:15:5: warning[ACME001]: routes[chat] has no tags; every route names its owning team"
+
+  check "explain prints a team rule's documentation, without empty sections for what it leaves out"
+  gw -C "$d" explain ACME001
+  expect_status 0
+  printf 'ACME001: route without an owner tag\ncategory: custom, default severity: warning\n\nHow to fix:\nadd tags [team-NAME]\n' > "$TMP/want"
+  diff "$TMP/want" "$TMP/out" || fail "unexpected explain output"
+  check "explain suggests a team rule's id"
+  gw -C "$d" explain ACME01
+  expect_status 2
+  expect_output_has "no rule 'ACME01' (did you mean 'ACME001'?)"
 
   check "a suppression naming the team rule silences it"
   sed -i 's|^  - name: chat|  # gwctl:ignore ACME001 reason="owner tags land next sprint"\n  - name: chat|' "$d/base/gateway.yaml"

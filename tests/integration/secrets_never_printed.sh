@@ -224,5 +224,27 @@ case_other_formats_compile_show() {
   done
 }
 
+# A provider only prod's overlay defines drifts between the environments as a whole (GW701
+# quotes it): the password in its URL must not come along.
+case_drift_quotes_no_password() {
+  local d=$TMP/tree3 password format
+  password=$(python3 -c 'import secrets, string; print("".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(18)))')
+  make_tree "$d"
+  # shellcheck disable=SC2016  # ${secret:…} is YAML, not shell
+  printf 'providers:\n  openai:\n    kind: openai\n    base_url: https://api.openai.com/v1\n    api_key: ${secret:OPENAI_API_KEY}\n' \
+    >> "$d/base/gateway.yaml"
+  # shellcheck disable=SC2016
+  printf 'providers:\n  backup:\n    kind: openai-compatible\n    base_url: https://bob:%s@llm.internal/v1\n    api_key: ${secret:B}\n' \
+    "$password" >> "$d/envs/prod.yaml"
+  for format in text json sarif junit github gitlab; do
+    check "lint --format $format: GW701 on an overlay-only provider does not quote its URL password"
+    gw -C "$d" lint --format "$format"
+    expect_no_crash
+    expect_status 1
+    expect_output_has "GW701"
+    expect_output_lacks "${password:0:8}"
+  done
+}
+
 run_cases case_lint_text case_lint_json case_lint_report_files case_compile case_show_report \
-  case_other_formats_lint case_other_formats_compile_show
+  case_other_formats_lint case_other_formats_compile_show case_drift_quotes_no_password

@@ -1,8 +1,14 @@
 // Shared helpers for the unit tests: trees from YAML text, projects from in-memory files.
 #pragma once
 
+#include <algorithm>
 #include <map>
+#include <memory>
+#include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "gwctl/config_tree.hpp"
 #include "gwctl/diagnostic.hpp"
@@ -132,17 +138,77 @@ inline std::map<std::string, std::string> project_with(const std::string& prod_o
           {"envs/prod.yaml", prod_overlay}};
 }
 
-// Lints in-memory files; `keep` owns the project the findings point into. Suppressions are
-// judged against a fixed date unless `options` says otherwise.
+// A lint run over in-memory files, and what the tests ask of it.
+struct Linted {
+  std::unique_ptr<Project> project;  // the findings point into its sources
+  Diagnostics load_diags;            // of loading the project (rule files: GW117)
+  LintResult result;
+
+  // The findings of one rule.
+  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
+  // The diagnostics of loading the project, of one rule.
+  std::vector<Diagnostic> loaded(const std::string& rule) const {
+    std::vector<Diagnostic> out;
+    for (const auto& d : load_diags.all()) {
+      if (d.rule == rule) out.push_back(d);
+    }
+    return out;
+  }
+  // "envs/prod.yaml:3:17"
+  std::string at(const Span& s) const {
+    if (!s.valid()) return "(nowhere)";
+    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
+  }
+  std::string at(const Finding& f) const { return at(f.diag.span); }
+  // Every load diagnostic and finding, one a line, for failure messages.
+  std::string dump() const {
+    std::string out;
+    for (const auto& d : load_diags.all()) out += fmt::format("load {} [{}] {}\n", at(d.span), d.rule, d.message);
+    for (const auto& f : result.findings) {
+      out += fmt::format("{} {}[{}] {}\n", at(f), to_string(f.diag.severity), f.diag.rule, f.diag.message);
+    }
+    return out;
+  }
+};
+
+// Lints in-memory files. Suppressions are judged against a fixed date unless `options` says
+// otherwise.
+inline Linted lint_project(const std::map<std::string, std::string>& files, LintOptions options = {},
+                           const ProjectOptions& project_options = {}) {
+  Linted l;
+  MemoryReader reader = reader_of(files);
+  auto p = load_project(reader, project_options, l.load_diags);
+  if (!p) throw std::runtime_error(p.error().message);
+  l.project = std::make_unique<Project>(std::move(*p));
+  if (options.today.empty()) options.today = "2026-11-22";
+  l.result = lint(*l.project, l.load_diags, options);
+  return l;
+}
+
+// The same, for tests that want only the result; `keep` owns the project the findings point
+// into.
 inline LintResult lint_files(const std::map<std::string, std::string>& files, std::unique_ptr<Project>& keep,
                              LintOptions options = {}) {
-  MemoryReader reader = reader_of(files);
-  Diagnostics load_diags;
-  auto p = load_project(reader, {}, load_diags);
-  if (!p) throw std::runtime_error(p.error().message);
-  keep = std::make_unique<Project>(std::move(*p));
-  if (options.today.empty()) options.today = "2026-11-22";
-  return lint(*keep, load_diags, options);
+  Linted l = lint_project(files, std::move(options));
+  keep = std::move(l.project);
+  return std::move(l.result);
+}
+
+// "LINE:COLUMN" of the `nth` occurrence of `needle` in `text` (1-based), for locations.
+inline std::string pos(const std::string& text, const std::string& needle, int nth = 1) {
+  std::size_t at = std::string::npos;
+  for (int i = 0; i < nth; ++i) {
+    at = text.find(needle, at == std::string::npos ? 0 : at + 1);
+    if (at == std::string::npos) return "(not in text)";
+  }
+  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  std::size_t line_start = text.rfind('\n', at);
+  std::size_t column = line_start == std::string::npos ? at + 1 : at - line_start;
+  return fmt::format("{}:{}", line, column);
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace gwctl::test

@@ -2,6 +2,8 @@
 // (findings accepted for now, keyed by entity and value rather than line; GW118 stale entries).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -13,41 +15,13 @@ using namespace gwctl::test;
 
 namespace {
 
-struct Linted {
-  std::unique_ptr<Project> project;
-  LintResult result;
-
-  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
-  std::string at(const Span& s) const {
-    if (!s.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
-  }
-  std::string dump() const {
-    std::string out;
-    for (const auto& f : result.findings) {
-      out += fmt::format("{} {}[{}] {}\n", at(f.diag.span), to_string(f.diag.severity), f.diag.rule, f.diag.message);
-    }
-    return out;
-  }
-};
-
 // Lints with parity on; a baseline (whose tests are not about parity) turns it off.
 Linted lint_with(const std::map<std::string, std::string>& files, const Baseline* baseline = nullptr,
                  bool parity = true) {
-  Linted l;
   LintOptions options;
   options.baseline = baseline;
   options.parity = parity;
-  l.result = lint_files(files, l.project, options);
-  return l;
-}
-
-std::string pos(const std::string& text, const std::string& needle) {
-  auto at = text.find(needle);
-  if (at == std::string::npos) return "(not in text)";
-  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-  std::size_t start = text.rfind('\n', at);
-  return fmt::format("{}:{}", line, start == std::string::npos ? at + 1 : at - start);
+  return lint_project(files, options);
 }
 
 // The project's drift between dev and prod.
@@ -230,6 +204,38 @@ TEST_CASE("parity_drift never shows a credential's value", "[parity][secrets]") 
   CHECK(drift[0].values[1].text == "<secret>");
 }
 
+TEST_CASE("a drifting entity never shows a credential inside it", "[parity][secrets]") {
+  // A provider only prod has: its whole mapping is the drifting value.
+  std::string prod = R"(providers:
+  backup:
+    kind: openai-compatible
+    base_url: https://bob:x7Gq9LmZ2vRt@llm.internal/v1
+    api_key: ${secret:B}
+)";
+  auto files = project_with(prod);
+  files["gwctl.yaml"] = "environments: [dev, prod]\nparity:\n  may_differ: [/gateway/listen]\n";
+  auto drift = drift_of(files);
+  auto backup = std::find_if(drift.begin(), drift.end(), [](const Drift& d) { return d.path == "/providers/backup"; });
+  REQUIRE(backup != drift.end());
+  CHECK(backup->values[0].text == "(absent)");
+  CHECK(backup->values[1].text == R"({"api_key":"${secret:B}","base_url":"https://bob:********...)");
+  // and so does lint's GW701, which quotes it
+  auto l = lint_with(files);
+  INFO(l.dump());
+  auto f = l.of("GW701");
+  REQUIRE_FALSE(f.empty());
+  for (const auto& one : f) CHECK_FALSE(contains(one.diag.message, "x7Gq9LmZ"));
+}
+
+TEST_CASE("a drifting scalar never shows a credential the scan recognises", "[parity][secrets]") {
+  auto files = project_with("providers:\n  openai:\n    base_url: https://bob:x7Gq9LmZ2vRt@api.openai.com/v1\n");
+  files["gwctl.yaml"] = "environments: [dev, prod]\nparity:\n  may_differ: [/gateway/listen]\n";
+  auto drift = drift_of(files);
+  REQUIRE(drift.size() == 1);
+  CHECK(drift[0].path == "/providers/openai/base_url");
+  CHECK(drift[0].values[1].text == "https://bob:************@api.openai.com/v1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Baselines
 
@@ -282,6 +288,18 @@ TEST_CASE("a baseline written from a lint run hides every finding of the same co
   CHECK(again.result.findings.empty());
   CHECK(again.result.baselined == 2);
   CHECK(rules_of(again.result.accepted) == std::vector<std::string>{"GW403", "GW402"});
+}
+
+TEST_CASE("a hand-edited baseline matches in any order, and a repeated entry is not stale", "[baseline]") {
+  auto files = project_with(risky);
+  Baseline b = baseline_of(files);
+  REQUIRE(b.entries.size() == 2);
+  std::reverse(b.entries.begin(), b.entries.end());
+  b.entries.push_back(b.entries.front());
+  auto l = lint_only(files, &b);
+  INFO(l.dump());
+  CHECK(l.result.findings.empty());
+  CHECK(l.result.baselined == 2);
 }
 
 TEST_CASE("a baseline survives lines inserted above the findings", "[baseline]") {

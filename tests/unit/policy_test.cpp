@@ -66,56 +66,9 @@ std::string route(const std::string& name, const std::string& match) {
                      name, match);
 }
 
-struct Linted {
-  std::unique_ptr<Project> project;
-  LintResult result;
-
-  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
-  // "envs/prod.yaml:3:17"
-  std::string at(const Finding& f) const {
-    if (!f.diag.span.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(f.diag.span.file).path, f.diag.span.line, f.diag.span.column);
-  }
-  std::string at(const Span& s) const {
-    if (!s.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
-  }
-  // Every finding, for failure messages.
-  std::string dump() const {
-    std::string out;
-    for (const auto& f : result.findings) {
-      out += fmt::format("{} {}[{}] {}\n", at(f), to_string(f.diag.severity), f.diag.rule, f.diag.message);
-    }
-    return out;
-  }
-};
-
-Linted lint_project(const std::map<std::string, std::string>& files) {
-  Linted l;
-  l.result = lint_files(files, l.project);
-  return l;
-}
-
 // Environments dev and prod over `base`; `prod` is prod's overlay.
 Linted lint_prod(const std::string& prod, const std::string& base = minimal_base) {
   return lint_project(project_with(prod, base));
-}
-
-// "LINE:COLUMN" of the `nth` occurrence of `needle` in `text` (1-based), for locations.
-std::string pos(const std::string& text, const std::string& needle, int nth = 1) {
-  std::size_t at = std::string::npos;
-  for (int i = 0; i < nth; ++i) {
-    at = text.find(needle, at == std::string::npos ? 0 : at + 1);
-    if (at == std::string::npos) return "(not in text)";
-  }
-  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-  std::size_t line_start = text.rfind('\n', at);
-  std::size_t column = line_start == std::string::npos ? at + 1 : at - line_start;
-  return fmt::format("{}:{}", line, column);
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace

@@ -19,43 +19,8 @@ using namespace gwctl::test;
 
 namespace {
 
-struct Linted {
-  std::unique_ptr<Project> project;
-  Diagnostics load_diags;
-  LintResult result;
-
-  std::vector<Finding> of(const std::string& rule) const { return of_rule(result, rule); }
-  std::vector<Diagnostic> loaded(const std::string& rule) const {
-    std::vector<Diagnostic> out;
-    for (const auto& d : load_diags.all()) {
-      if (d.rule == rule) out.push_back(d);
-    }
-    return out;
-  }
-  std::string at(const Span& s) const {
-    if (!s.valid()) return "(nowhere)";
-    return fmt::format("{}:{}:{}", project->sources.file(s.file).path, s.line, s.column);
-  }
-  std::string dump() const {
-    std::string out;
-    for (const auto& d : load_diags.all()) out += fmt::format("load {} [{}] {}\n", at(d.span), d.rule, d.message);
-    for (const auto& f : result.findings) {
-      out += fmt::format("{} {}[{}] {}\n", at(f.diag.span), to_string(f.diag.severity), f.diag.rule, f.diag.message);
-    }
-    return out;
-  }
-};
-
 Linted lint_with(const std::map<std::string, std::string>& files, const ProjectOptions& options = {}) {
-  Linted l;
-  MemoryReader reader = reader_of(files);
-  auto p = load_project(reader, options, l.load_diags);
-  if (!p) throw std::runtime_error(p.error().message);
-  l.project = std::make_unique<Project>(std::move(*p));
-  LintOptions lo;
-  lo.today = "2026-11-22";
-  l.result = lint(*l.project, l.load_diags, lo);
-  return l;
+  return lint_project(files, {}, options);
 }
 
 // A team's rule: route names carry a version suffix.
@@ -97,10 +62,6 @@ std::map<std::string, std::string> example_files(const std::string& snippet) {
     }
   }
   return files;
-}
-
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
 }
 
 }  // namespace
@@ -269,6 +230,34 @@ schema: {{required: [total]}}
   CHECK(on_config.at(f[0].diag.span) == "base/gateway.yaml:24:15");
 }
 
+TEST_CASE("a rule reaches a key with a slash through ~1, in select and in a pattern's properties", "[rules][custom]") {
+  std::string prod = R"(routes:
+  - name: health
+    match: {path: /healthz}
+    auth: {type: none, public: true, reason: probe}
+    respond: {status: 200, body: ok, headers: {x/trace: nope}}
+)";
+  auto files = project_with(prod);
+  files["rules/long.yaml"] =
+      "id: ACME010\ntitle: long header\nseverity: warning\nselect: /routes/*/respond/headers/x~1trace\nschema: "
+      "{minLength: 5}\n";
+  files["rules/ok.yaml"] =
+      "id: ACME011\ntitle: ok header\nseverity: warning\nselect: /routes/*/respond/headers\nschema: {properties: "
+      "{x/trace: {pattern: '^ok'}}}\n";
+  auto l = lint_with(files);
+  INFO(l.dump());
+  CHECK(l.loaded("GW117").empty());
+  auto selected = l.of("ACME010");
+  REQUIRE(selected.size() == 1);
+  CHECK(selected[0].diag.path == "/routes/1/respond/headers/x~1trace");
+  CHECK(selected[0].diag.message == "long header at routes[health].respond.headers.x/trace");
+  CHECK(l.at(selected[0].diag.span) == "envs/prod.yaml:" + pos(prod, "nope"));
+  auto patterned = l.of("ACME011");
+  REQUIRE(patterned.size() == 1);
+  CHECK(patterned[0].diag.path == "/routes/1/respond/headers/x~1trace");
+  CHECK(l.at(patterned[0].diag.span) == "envs/prod.yaml:" + pos(prod, "nope"));
+}
+
 TEST_CASE("rules.paths in gwctl.yaml names the folders of the team's rules", "[rules][custom]") {
   auto files = project_with("");
   files["gwctl.yaml"] = "environments: [dev, prod]\nrules:\n  paths: [policy/team]\n";
@@ -328,6 +317,17 @@ TEST_CASE("a rule file that is not YAML is GW117", "[rules][broken]") {
   CHECK(l.at(d[0].span) == "rules/r.yaml:1:1");
   // and the finding reaches the lint report
   CHECK(l.of("GW117").size() == 1);
+}
+
+TEST_CASE("an empty rule file is GW117 saying so", "[rules][broken]") {
+  for (const char* text : {"", "# nothing yet\n", "---\n"}) {
+    INFO(text);
+    Linted l;
+    auto d = broken(text, l);
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message == "the rule file is empty");
+    CHECK(l.at(d[0].span) == "rules/r.yaml:1:1");
+  }
 }
 
 TEST_CASE("an unknown key in a rule file is GW117 with a suggestion", "[rules][broken]") {

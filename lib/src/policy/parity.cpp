@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gwctl/policy.hpp"
+#include "gwctl/secret_scan.hpp"
 #include "gwctl/secrets.hpp"
 
 namespace gwctl {
@@ -24,11 +25,35 @@ bool named_list(const Node* n) {
   });
 }
 
+// A value as a message may show it: a literal under a credential-named key is "<secret>"
+// (references stay), and a credential the secret scan recognises anywhere else (a password in
+// a URL, a key in a description) is masked with '*'.
+nlohmann::json shown(const nlohmann::json& v, bool secret) {
+  if (v.is_string()) {
+    const auto& s = v.get_ref<const std::string&>();
+    if (secret && !is_secret_reference(s)) return "<secret>";
+    return mask_detected_secrets(s);
+  }
+  if (secret && !v.is_structured() && !v.is_null()) return "<secret>";
+  if (v.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, item] : v.items()) out[k] = shown(item, secret || looks_like_secret_key(k));
+    return out;
+  }
+  if (v.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : v) out.push_back(shown(item, secret));
+    return out;
+  }
+  return v;
+}
+
 std::string value_text(const Node* n, std::string_view key) {
   if (!n) return "(absent)";
-  if (looks_like_secret_key(key) && !(n->is_string() && is_secret_reference(n->text))) return "<secret>";
-  if (n->is_scalar()) return n->kind == NodeKind::string ? n->text : n->scalar_text();
-  std::string text = to_json(*n).dump();
+  bool secret = looks_like_secret_key(key);
+  if (secret && !(n->is_string() && is_secret_reference(n->text))) return "<secret>";
+  if (n->is_scalar()) return n->kind == NodeKind::string ? mask_detected_secrets(n->text) : n->scalar_text();
+  std::string text = shown(to_json(*n), false).dump();
   if (text.size() > 60) text = text.substr(0, 57) + "...";
   return text;
 }
@@ -187,9 +212,10 @@ std::vector<std::pair<std::string, Diagnostic>> check_parity(const Pipeline& pip
   for (std::size_t i = 1; i < configured.size(); ++i) {
     const Variant& before = configured[i - 1];
     const Variant& after = configured[i];
+    NodePtr merged;  // merged once, for the first flag out of order
     for (const auto& flag : after.flags) {
       if (std::find(before.flags.begin(), before.flags.end(), flag) != before.flags.end()) continue;
-      NodePtr merged = pipeline.run(Variant{after.env, {}}, Stage::merge).merged.root;
+      if (!merged) merged = pipeline.run(Variant{after.env, {}}, Stage::merge).merged.root;
       const Node* flags = merged && merged->is_map() ? merged->get("flags") : nullptr;
       const Entry* e = flags && flags->is_map() ? flags->entry(flag) : nullptr;
       Diagnostic d{Severity::warning,

@@ -138,6 +138,20 @@ std::size_t ModelGraph::depth(const std::string& alias, std::size_t cap) {
 
 namespace {
 
+// RFC 6901: "~1" is '/', "~0" is '~'.
+std::string pointer_unescape(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size()) {
+      out += token[++i] == '1' ? '/' : '~';
+    } else {
+      out += token[i];
+    }
+  }
+  return out;
+}
+
 // Selected nodes of a glob over a JSON document: (pointer, node).
 void select(const nlohmann::json& at, std::string_view glob, std::string& pointer,
             std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
@@ -147,12 +161,8 @@ void select(const nlohmann::json& at, std::string_view glob, std::string& pointe
   }
   glob.remove_prefix(1);
   auto slash = glob.find('/');
-  std::string token(glob.substr(0, slash));
+  std::string token = pointer_unescape(glob.substr(0, slash));
   std::string_view rest = slash == std::string_view::npos ? std::string_view{} : glob.substr(slash);
-  // RFC 6901 unescaping of the glob's token.
-  for (std::size_t p = 0; (p = token.find('~', p)) != std::string::npos; ++p) {
-    if (p + 1 < token.size()) token.replace(p, 2, token[p + 1] == '1' ? "/" : "~");
-  }
   auto visit = [&](const std::string& key, const nlohmann::json& child) {
     auto mark = pointer.size();
     pointer += '/';
@@ -191,10 +201,7 @@ std::string failing_pattern(const DeclarativeRule& rule, const nlohmann::json& i
       if (word == "properties") {
         rest.remove_prefix(1);
         auto s2 = rest.find('/');
-        std::string name(rest.substr(0, s2));
-        for (std::size_t p = 0; (p = name.find('~', p)) != std::string::npos; ++p) {
-          if (p + 1 < name.size()) name.replace(p, 2, name[p + 1] == '1' ? "/" : "~");
-        }
+        std::string name = pointer_unescape(rest.substr(0, s2));
         rest = s2 == std::string_view::npos ? std::string_view{} : rest.substr(s2);
         for (const auto& [p, j] : current) {
           if (j->is_object() && j->contains(name)) next.emplace_back(p + "/" + pointer_escape(name), &(*j)[name]);
