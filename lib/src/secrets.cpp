@@ -17,7 +17,8 @@ bool looks_like_secret_key(std::string_view key) {
   std::string lower(key);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
   if (lower == "key") return false;  // limits' "key: consumer"
-  static constexpr std::string_view words[] = {"key", "secret", "token", "password", "passwd", "credential", "apikey"};
+  static constexpr std::string_view words[] = {"key",    "secret",     "token",  "password",
+                                               "passwd", "credential", "apikey", "authorization"};
   return std::any_of(std::begin(words), std::end(words),
                      [&](std::string_view w) { return lower.find(w) != std::string::npos; });
 }

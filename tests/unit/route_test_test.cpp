@@ -349,7 +349,7 @@ TEST_CASE("a request that would not be the one written is GW119 at its line", "[
   CHECK(rendered(r->diags, r->project.sources) ==
         "tests/t.yaml:3:68: error[GW119]: header 'Authorization' presents a key, and so does 'consumer': the "
         "request would carry two keys; drop the header\n"
-        " 3 |     request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: Bearer mine}}\n"
+        " 3 |     request: {path: /v1/chat/completions, consumer: app, headers: {Authorization: ****** ****}}\n"
         "   |                                                                    ^~~~~~~~~~~~~\n"
         "tests/t.yaml:6:69: error[GW119]: header 'x-api-key' presents a key, and so does 'api_key': the request "
         "would carry two keys; drop the header\n"

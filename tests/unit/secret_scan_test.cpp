@@ -9,6 +9,7 @@
 #include "gwctl/rules.hpp"
 #include "gwctl/schema.hpp"
 #include "gwctl/secret_scan.hpp"
+#include "gwctl/secrets.hpp"
 #include "gwctl/show.hpp"
 #include "helpers.hpp"
 
@@ -517,4 +518,15 @@ TEST_CASE("compile writes no artifact from a key in any value, but a key in a co
   // The semantic diff compares models without the policy gate: the change is shown, masked.
   auto for_diff = compile(project_with("", in_value), "prod", Stage::emit, {}, PipelineOptions{.policy = false});
   CHECK(for_diff->result.artifact.is_object());
+}
+
+TEST_CASE("a rendered source line hides the values of credential-named keys, not references", "[secrets]") {
+  // Character for character, so that a caret under the line still points at the right column.
+  CHECK(mask_secret_values("    api_key: sk-live-abcdef") == "    api_key: **************");
+  // A route test's request headers: either header a key travels in.
+  CHECK(mask_secret_values("      headers: {authorization: Bearer mine-123, x-api-key: other-456}") ==
+        "      headers: {authorization: ****** ********, x-api-key: *********}");
+  CHECK(mask_secret_values("    api_key: ${secret:OPENAI_API_KEY}") == "    api_key: ${secret:OPENAI_API_KEY}");
+  CHECK(mask_secret_values("      - {requests: 60, per: 1m, key: consumer}") ==
+        "      - {requests: 60, per: 1m, key: consumer}");
 }

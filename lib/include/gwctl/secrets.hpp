@@ -9,7 +9,8 @@
 namespace gwctl {
 
 // Keys whose values are credentials: api_key, api_keys, secret, client_secret, password,
-// token, credentials, … (case-insensitive substring match), but not a bare "key".
+// token, credentials, authorization, … (case-insensitive substring match), but not a bare
+// "key".
 bool looks_like_secret_key(std::string_view key);
 
 // A string is exactly one secret reference, "${secret:NAME}".
