@@ -92,7 +92,8 @@ struct VariantRun {
 VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
                        Stage stage, const SourceSpec& source = {});
 
-// Writes to `path` atomically, or to stdout when path is empty or "-". Prints failures.
+// Writes to `path` atomically, or to stdout when path is empty or "-". A device or a pipe
+// (/dev/null) is written in place, never replaced; a directory is refused. Prints failures.
 bool write_output(const std::string& path, const std::string& content);
 
 void error(const std::string& message);
