@@ -1,11 +1,11 @@
 #include "gwctl/promote.hpp"
 
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 
 #include "gwctl/artifact.hpp"
+#include "gwctl/semantic_diff.hpp"
 
 namespace gwctl {
 
@@ -39,22 +39,10 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 // What differs between the artifact and the commit's own compile, for the refusal message.
 std::string what_differs(const json& artifact, const json& rebuilt) {
   std::vector<std::string> parts;
-  const json& files = artifact["source"]["files"];
-  const json& files_then = rebuilt["source"]["files"];
-  if (files != files_then) {
+  auto files = changed_files(source_files_of(artifact), source_files_of(rebuilt));
+  if (!files.empty()) {
     std::vector<std::string> names;
-    auto index = [](const json& list) {
-      std::map<std::string, std::string> out;
-      for (const auto& f : list) out[f.value("path", "")] = f.value("sha256", "");
-      return out;
-    };
-    auto a = index(files), b = index(files_then);
-    for (const auto& [path, sha] : a) {
-      if (!b.count(path) || b[path] != sha) names.push_back(path);
-    }
-    for (const auto& [path, sha] : b) {
-      if (!a.count(path)) names.push_back(path);
-    }
+    for (const auto& f : files) names.push_back(f.path);
     parts.push_back(fmt::format("its source files differ from the commit's ({})", fmt::join(names, ", ")));
   }
   if (artifact["config"] != rebuilt["config"]) parts.push_back("its config differs from the commit's compile");
