@@ -229,6 +229,51 @@ bool looks_like_sha(std::string_view s) {
   return s.size() >= 4 && s.size() <= 40 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
 }
 
+// The root tree of the commit `rev` names; false (libgit2's error set) when it cannot be read.
+bool commit_tree(git_repository* repo, const Revision& rev, TreePtr& tree) {
+  git_oid oid;
+  CommitPtr commit;
+  return git_oid_fromstr(&oid, rev.sha.c_str()) == 0 && git_commit_lookup(commit.out(), repo, &oid) == 0 &&
+         git_commit_tree(tree.out(), commit.get()) == 0;
+}
+
+// Where the config root at `prefix` in `moved_to` was in the tree `then`: the folder most of
+// its renamed files came from ("" for the top), by Git's rename detection; nullopt when no
+// file was renamed into it.
+std::optional<std::string> renamed_root(git_repository* repo, git_tree* then, const std::string& prefix,
+                                        const Revision& moved_to) {
+  TreePtr now;
+  if (!commit_tree(repo, moved_to, now)) return std::nullopt;
+  DiffPtr diff;
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+  find.flags = GIT_DIFF_FIND_RENAMES;
+  if (git_diff_tree_to_tree(diff.out(), repo, then, now.get(), &opts) != 0 ||
+      git_diff_find_similar(diff.get(), &find) != 0) {
+    return std::nullopt;
+  }
+  std::map<std::string, std::size_t> votes;
+  std::string root_slash = prefix + "/";
+  for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    if (d->status != GIT_DELTA_RENAMED) continue;
+    std::string_view to = d->new_file.path, from = d->old_file.path;
+    if (!to.starts_with(root_slash)) continue;
+    std::string_view rel = to.substr(root_slash.size());
+    if (from == rel) {
+      ++votes[""];
+    } else if (from.size() > rel.size() && from.ends_with(rel) && from[from.size() - rel.size() - 1] == '/') {
+      ++votes[std::string(from.substr(0, from.size() - rel.size() - 1))];
+    }
+  }
+  std::optional<std::string> best;
+  std::size_t most = 0;
+  for (const auto& [dir, n] : votes) {
+    if (n > most) most = n, best = dir;
+  }
+  return best;
+}
+
 constexpr std::string_view shallow_fix =
     "fetch the history: 'fetch-depth: 0' on actions/checkout (GitHub), 'GIT_DEPTH: 0' (GitLab), "
     "or 'git fetch --deepen=N' / 'git fetch --unshallow' locally";
@@ -390,14 +435,8 @@ Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revisio
                                                                    std::string* root_in_rev) const {
   auto handle = open_handle(impl_->path);
   if (!handle) return IoError{IoError::Kind::io, fmt::format("cannot open the repository: {}", last_error())};
-  auto commit_tree = [&](const Revision& r, TreePtr& tree) -> bool {
-    git_oid oid;
-    CommitPtr commit;
-    return git_oid_fromstr(&oid, r.sha.c_str()) == 0 && git_commit_lookup(commit.out(), handle.get(), &oid) == 0 &&
-           git_commit_tree(tree.out(), commit.get()) == 0;
-  };
   TreePtr top;
-  if (!commit_tree(rev, top)) {
+  if (!commit_tree(handle.get(), rev, top)) {
     return IoError{IoError::Kind::io,
                    fmt::format("cannot read the tree of '{}' ({}): {}", rev.spec, rev.short_sha(), last_error())};
   }
@@ -422,45 +461,12 @@ Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revisio
     return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
   }
   // The config root is not at this path in `rev`: look for where its files came from.
-  std::string found;
   if (moved_to) {
-    TreePtr other;
-    DiffPtr diff;
-    git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-    git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
-    find.flags = GIT_DIFF_FIND_RENAMES;
-    if (commit_tree(*moved_to, other) &&
-        git_diff_tree_to_tree(diff.out(), handle.get(), top.get(), other.get(), &opts) == 0 &&
-        git_diff_find_similar(diff.get(), &find) == 0) {
-      std::map<std::string, std::size_t> votes;
-      std::string root_slash = prefix_ + "/";
-      for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
-        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
-        if (d->status != GIT_DELTA_RENAMED) continue;
-        std::string_view to = d->new_file.path, from = d->old_file.path;
-        if (!to.starts_with(root_slash)) continue;
-        std::string_view rel = to.substr(root_slash.size());
-        if (from == rel) {
-          ++votes[""];
-        } else if (from.size() > rel.size() && from.ends_with(rel) && from[from.size() - rel.size() - 1] == '/') {
-          ++votes[std::string(from.substr(0, from.size() - rel.size() - 1))];
-        }
+    if (auto old_root = renamed_root(handle.get(), top.get(), prefix_, *moved_to)) {
+      if (git_tree* t = subtree(*old_root)) {
+        if (root_in_rev) *root_in_rev = old_root->empty() ? "." : *old_root;
+        return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
       }
-      std::size_t best = 0;
-      for (const auto& [dir, n] : votes) {
-        if (n > best) best = n, found = dir;
-      }
-      if (best == 0) found = "\x01";
-    } else {
-      found = "\x01";
-    }
-  } else {
-    found = "\x01";
-  }
-  if (found != "\x01") {
-    if (git_tree* t = subtree(found)) {
-      if (root_in_rev) *root_in_rev = found.empty() ? "." : found;
-      return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
     }
   }
   return IoError{IoError::Kind::not_found,
