@@ -360,16 +360,23 @@ Expected<Revision> GitRepository::resolve(const std::string& spec) const {
   bool has_suffix = stem.size() != spec.size();
   ObjectPtr stem_obj;
   bool stem_ok = has_suffix && git_revparse_single(stem_obj.out(), repo, stem.c_str()) == 0;
-  if (stem_ok && shallow()) {
+  // Only '~N' and '^N' walk ancestors; '@{upstream}', ':path' and the like fail for other reasons.
+  bool ancestry = has_suffix && (spec[stem.size()] == '~' || spec[stem.size()] == '^');
+  if (stem_ok && ancestry && shallow()) {
     return IoError{IoError::Kind::not_found,
                    fmt::format("revision '{}' is not in this clone: the repository is shallow and its history stops "
                                "before it\n  hint: {}",
                                spec, shallow_fix)};
   }
-  if (stem_ok) {
+  if (stem_ok && ancestry) {
     return IoError{
         IoError::Kind::not_found,
         fmt::format("revision '{}' does not exist: {}\n  hint: '{}' has fewer ancestors than that", spec, why, stem)};
+  }
+  if (stem_ok) return IoError{IoError::Kind::not_found, fmt::format("revision '{}' does not exist: {}", spec, why)};
+  if (spec == "HEAD" && git_repository_head_unborn(repo) == 1) {
+    return IoError{IoError::Kind::not_found,
+                   "the repository has no commit yet, so 'HEAD' names nothing\n  hint: commit the config first"};
   }
   auto names = ref_names();
   // "origin/main" where "origin" is a remote: the branch was not fetched.

@@ -398,6 +398,25 @@ case_typos_and_outside_git() {
   gw -C "$r" diff --env prdo
   expect_status 2
   expect_output_has "did you mean 'prod'?"
+  check "a suffix that does not walk ancestors is not blamed on missing ancestors"
+  gw -C "$r" diff --base 'HEAD@{upstream}'
+  expect_status 2
+  expect_output_has "revision 'HEAD@{upstream}' does not exist"
+  expect_output_lacks "fewer ancestors"
+  gw -C "$r" diff --base HEAD~3
+  expect_status 2
+  expect_output_has "hint: 'HEAD' has fewer ancestors than that"
+  check "a repository without commits: exit 2 saying so, for diff, compile --ref and lint --changed-since"
+  mkdir -p "$TMP/unborn"
+  git -C "$TMP/unborn" init -q
+  write_v1 "$TMP/unborn"
+  for args in "diff" "compile --env dev --ref HEAD" "lint --changed-since HEAD"; do
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    gw -C "$TMP/unborn" $args
+    expect_status 2
+    expect_output_has "the repository has no commit yet, so 'HEAD' names nothing"
+    expect_stdout_empty
+  done
   check "--staged with --head: usage error"
   gw -C "$r" diff --staged --head HEAD
   expect_status 2
