@@ -103,11 +103,6 @@ int diff_artifact_files(const GlobalOptions& global, const DiffArgs& args) {
   exit_now(finish(global, args, report, ok));
 }
 
-void print_diags(const GlobalOptions& global, const Diagnostics& diags, const Project& project) {
-  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
-  if (!text.empty()) fmt::print(stderr, "{}", text);
-}
-
 int diff_git(const GlobalOptions& global, const DiffArgs& args) {
   if (args.staged && !args.head.empty()) {
     error("--staged and --head are alternatives: the head is the index or a revision");
@@ -187,10 +182,10 @@ int diff_git(const GlobalOptions& global, const DiffArgs& args) {
   diff.report.head_label = head_label;
   int floor = ok;
   if (diff.base_failed || diff.unreadable) {
-    print_diags(global, diff.base_diags, base_loaded->project);
+    print_diagnostics(global, diff.base_diags, base_loaded->project.sources);
   }
   if (diff.head_failed || diff.unreadable) {
-    print_diags(global, diff.head_diags, head_loaded->project);
+    print_diagnostics(global, diff.head_diags, head_loaded->project.sources);
   }
   if (diff.unreadable) {
     error("some files could not be read; the diff is incomplete");

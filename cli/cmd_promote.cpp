@@ -71,8 +71,7 @@ int run_promote(const GlobalOptions& global, const PromoteArgs& args) {
       refuse(args.artifact, p.refusal);
       return gate;
     case Promotion::Outcome::errors: {
-      std::string rendered = render_diagnostics(p.diags, project.sources, RenderOptions{use_color(global, 2)});
-      if (!rendered.empty()) fmt::print(stderr, "{}", rendered);
+      print_diagnostics(global, p.diags, project.sources);
       if (std::any_of(p.diags.all().begin(), p.diags.all().end(), unreadable_input)) return failure;
       std::size_t n = p.diags.error_count();
       fmt::print(stderr, "gwctl: no artifact written: {} error{} in environment '{}' at commit {}\n", n,

@@ -26,6 +26,11 @@ void exit_now(int code) {
   std::_Exit(flushed ? code : failure);
 }
 
+void print_diagnostics(const GlobalOptions& global, const Diagnostics& diags, const SourceSet& sources) {
+  std::string text = render_diagnostics(diags, sources, RenderOptions{use_color(global, 2)});
+  if (!text.empty()) fmt::print(stderr, "{}", text);
+}
+
 bool unreadable_input(const Diagnostic& d) {
   // GW117: a rule file that cannot be used; passing without it would be a silent pass.
   return d.severity == Severity::error && (d.rule == "GW113" || d.rule == "GW117");
@@ -176,8 +181,7 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
       diags.report(d);
   }
   diags.append(run.result.diags);
-  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
-  if (!text.empty()) fmt::print(stderr, "{}", text);
+  print_diagnostics(global, diags, project.sources);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;
   if (diags.has_errors()) {
     run.exit = gate;

@@ -97,6 +97,8 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
 bool write_output(const std::string& path, const std::string& content);
 
 void error(const std::string& message);
+// Renders `diags` on stderr (file:line:col, source line, caret), coloured as stderr allows.
+void print_diagnostics(const GlobalOptions& global, const Diagnostics& diags, const SourceSet& sources);
 
 // The whole text of an artifact file (sign, verify); prints why and returns nullopt when it
 // cannot be read (exit 2).
