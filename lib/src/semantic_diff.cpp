@@ -74,6 +74,14 @@ json sanitize(const json& v, bool secret, int depth = 0) {
   return v;
 }
 
+// Whether sanitize() masked a literal somewhere in `v` (a text that merely mentions "********"
+// is not a credential).
+bool holds_masked(const json& v) {
+  if (v.is_string()) return v.get_ref<const std::string&>() == masked;
+  if (v.is_object() || v.is_array()) return std::any_of(v.begin(), v.end(), holds_masked);
+  return false;
+}
+
 std::string unit_of(const SchemaNode* s) {
   if (!s) return "";
   if (s->kind == SchemaNode::Kind::duration) return "ms";
@@ -546,7 +554,7 @@ void classify_gateway(Classifier& c) {
 void classify(EntityChange& e, const json* before, const json* after) {
   Classifier c(e, before, after);
   for (const auto& f : e.fields) {
-    if (f.after && f.after->dump().find(masked) != std::string::npos) {
+    if (f.after && holds_masked(*f.after)) {
       c.add(Risk::high,
             fmt::format("a literal credential in '{}' (shown masked): use a ${{secret:NAME}} reference", f.path),
             {f.path});

@@ -414,3 +414,14 @@ TEST_CASE("two artifacts compare as one environment with their changed source fi
   CHECK(same.files.empty());
   CHECK(same.changes.empty());
 }
+
+TEST_CASE("a description that mentions a masked value is not a literal credential", "[diff][secrets]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["providers"]["openai"]["description"] = "the key looks like ******** in the logs";
+  auto c = diff_models(before, after);
+  const EntityChange* p = find(c, "provider", "openai");
+  REQUIRE(p);
+  CHECK(p->risk == Risk::low);
+  CHECK_FALSE(has_reason(*p, Risk::high, "a literal credential"));
+}
