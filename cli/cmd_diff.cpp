@@ -219,8 +219,11 @@ Command register_diff(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--base", args->base,
                   "Base revision (default HEAD); compared from its merge base with the head's commit")
-      ->type_name("REV");
-  sub->add_option("--head", args->head, "Head revision (default: the work tree)")->type_name("REV");
+      ->type_name("REV")
+      ->check(revision_given());
+  sub->add_option("--head", args->head, "Head revision (default: the work tree)")
+      ->type_name("REV")
+      ->check(revision_given());
   sub->add_flag("--staged", args->staged, "Head is the index: what the next commit will contain");
   sub->add_flag("--no-merge-base", args->no_merge_base, "Compare with the base revision itself, not the merge base");
   sub->add_option("--env", args->envs, "Only this environment (repeatable; default: every environment)")

@@ -36,6 +36,12 @@ bool unreadable_input(const Diagnostic& d) {
   return d.severity == Severity::error && (d.rule == "GW113" || d.rule == "GW117");
 }
 
+CLI::Validator revision_given() {
+  return CLI::Validator(
+      [](const std::string& value) { return value.empty() ? std::string("the revision is empty") : std::string(); }, "",
+      "revision_given");
+}
+
 bool use_color(const GlobalOptions& global, int fd) {
   if (global.color == "always") return true;
   if (global.color == "never") return false;

@@ -48,6 +48,10 @@ Command register_test(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
+// A check for options that name a Git revision (--ref, --base, --head): an empty value, as an
+// unset CI variable gives, is a usage error rather than the option's default.
+CLI::Validator revision_given();
+
 struct LoadedProject {
   std::unique_ptr<FileReader> reader;
   Project project;

@@ -417,6 +417,15 @@ case_typos_and_outside_git() {
     expect_output_has "the repository has no commit yet, so 'HEAD' names nothing"
     expect_stdout_empty
   done
+  check "an empty revision (an unset CI variable) is a usage error, not the default"
+  gw -C "$r" compile --env dev --ref ""
+  expect_status 2
+  expect_output_has "--ref: the revision is empty"
+  expect_stdout_empty
+  gw -C "$r" diff --base ""
+  expect_status 2
+  expect_output_has "--base: the revision is empty"
+  expect_stdout_empty
   check "--staged with --head: usage error"
   gw -C "$r" diff --staged --head HEAD
   expect_status 2
