@@ -109,6 +109,39 @@ Expected<std::string> read_blob(git_repository* repo, const git_oid& oid, std::s
   return std::string(data, static_cast<std::size_t>(git_blob_rawsize(blob.get())));
 }
 
+// Like the kernel's limit on symlinks followed for one path.
+constexpr int max_symlink_hops = 40;
+
+// Where a symlink at `link` (relative to the root) pointing at `target` leads, relative to
+// the root; nullopt when the target is absolute or climbs out of the root.
+std::optional<std::string> link_target(std::string_view link, std::string_view target) {
+  if (target.empty() || target.starts_with("/")) return std::nullopt;
+  std::vector<std::string_view> parts;
+  auto walk = [&](std::string_view p) {
+    for (std::size_t start = 0; start <= p.size();) {
+      std::size_t slash = std::min(p.find('/', start), p.size());
+      std::string_view part = p.substr(start, slash - start);
+      if (part == "..") {
+        if (parts.empty()) return false;
+        parts.pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+      start = slash + 1;
+    }
+    return true;
+  };
+  std::size_t slash = link.rfind('/');
+  if (slash != std::string_view::npos && !walk(link.substr(0, slash))) return std::nullopt;
+  if (!walk(target) || parts.empty()) return std::nullopt;
+  std::string out;
+  for (auto part : parts) {
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
 // A commit's tree below the config root.
 class TreeReader final : public FileReader {
  public:
@@ -145,17 +178,32 @@ class TreeReader final : public FileReader {
     return out;
   }
 
+  // A symlink is followed, as the work tree's reader does, while it stays inside the root.
   Expected<std::string> read(std::string_view path, std::size_t max_bytes) const override {
     if (!plain_relative(path) || path.empty()) return escapes(path);
-    EntryPtr entry;
-    if (git_tree_entry_bypath(entry.out(), root_, std::string(path).c_str()) != 0) {
-      return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+    std::string at(path);
+    for (int hops = 0;; ++hops) {
+      EntryPtr entry;
+      if (git_tree_entry_bypath(entry.out(), root_, at.c_str()) != 0) {
+        return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+      }
+      git_filemode_t mode = git_tree_entry_filemode(entry.get());
+      if (mode == GIT_FILEMODE_LINK && hops < max_symlink_hops) {
+        auto target = read_blob(repo_.get(), *git_tree_entry_id(entry.get()), at, 4096);
+        if (!target) return target.error();
+        auto next = link_target(at, *target);
+        if (!next) {
+          return IoError{IoError::Kind::escapes_root,
+                         "'" + std::string(path) + "' is a symlink that leaves the config root"};
+        }
+        at = std::move(*next);
+        continue;
+      }
+      if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+        return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in " + label_};
+      }
+      return read_blob(repo_.get(), *git_tree_entry_id(entry.get()), path, max_bytes);
     }
-    git_filemode_t mode = git_tree_entry_filemode(entry.get());
-    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
-      return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in " + label_};
-    }
-    return read_blob(repo_.get(), *git_tree_entry_id(entry.get()), path, max_bytes);
   }
 
   std::string describe() const override { return label_; }

@@ -457,6 +457,37 @@ case_secrets_never_printed() {
   expect_output_has "prod: **not compared: the config has errors**"
 }
 
+case_symlinks() {
+  local r=$TMP/r
+  new_repo "$r" gateway
+  ln -s prod.yaml "$r/gateway/envs/staging.yaml"
+  printf 'environments: [dev, staging, prod]\n' > "$r/gateway/gwctl.yaml"
+  commit "$r" "staging is prod"
+  check "a symlink inside the config root is read from Git as from the work tree"
+  gw -C "$r/gateway" compile --env staging --ref HEAD
+  expect_status 0
+  cp "$TMP/out" "$TMP/from-git.json"
+  gw -C "$r/gateway" compile --env staging
+  expect_status 0
+  python3 -c "import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a['config'] == b['config'] and a['source'] == b['source'], (a['source'], b['source'])
+assert a['config']['gateway']['replicas'] == 3" "$TMP/from-git.json" "$TMP/out" || fail "compile --ref and the work tree differ"
+  gw -C "$r/gateway" diff --base HEAD~1 --format json
+  expect_status 0
+  py "env('staging')['status'] == 'added' and env('prod')['changes'] == []"
+  check "a symlink that leaves the config root is refused from Git as from the work tree: exit 2"
+  echo 'vars: {x: 1}' > "$r/outside.yaml"
+  ln -s ../../outside.yaml "$r/gateway/base/zz-out.yaml"
+  commit "$r" "a symlink out"
+  gw -C "$r/gateway" compile --env dev --ref HEAD
+  expect_status 2
+  expect_output_has "'base/zz-out.yaml' is a symlink that leaves the config root"
+  gw -C "$r/gateway" compile --env dev
+  expect_status 2
+  expect_output_has "'base/zz-out.yaml' is a symlink that leaves the config root"
+}
+
 case_artifact_files() {
   local r=$TMP/r
   new_repo "$r"
@@ -512,4 +543,4 @@ open(sys.argv[2], 'w').write(text)" "$TMP/old.json" "$TMP/deep.json"
 }
 
 run_cases case_two_commits case_merge_base case_shallow_clone case_staged_vs_unstaged case_lint_changed_since \
-  case_subfolder_renamed case_typos_and_outside_git case_secrets_never_printed case_artifact_files
+  case_subfolder_renamed case_typos_and_outside_git case_secrets_never_printed case_symlinks case_artifact_files
