@@ -425,3 +425,16 @@ TEST_CASE("a description that mentions a masked value is not a literal credentia
   CHECK(p->risk == Risk::low);
   CHECK_FALSE(has_reason(*p, Risk::high, "a literal credential"));
 }
+
+TEST_CASE("markdown shows values in code spans as written: no entities, pipes escaped only in tables", "[diff]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["routes"][0]["description"] = "a <b> | c";
+  DiffReport report;
+  report.envs.push_back({"prod", "changed", {}, diff_models(before, after), Risk::none});
+  summarize(report);
+  std::string md = render_diff_markdown(report);
+  CHECK(md.find("| update | route | `chat` | low | description changed (documentation only) |\n") != std::string::npos);
+  CHECK(md.find("- `description`: `(absent)` → `\"a <b> | c\"`\n") != std::string::npos);
+  CHECK(md.find("&lt;") == std::string::npos);
+}
