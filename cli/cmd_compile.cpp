@@ -42,7 +42,8 @@ Command register_compile(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--ref", args->ref,
                   "Compile the config as committed in revision REV (branch, tag, HEAD~2, SHA), read from Git")
-      ->type_name("REV");
+      ->type_name("REV")
+      ->check(revision_given());
   return {sub, [&global, args] { return run_compile(global, *args); }};
 }
 

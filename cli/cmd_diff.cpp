@@ -2,7 +2,6 @@
 //
 //   gwctl diff [--base REV] [--head REV | --staged] [--env E]… [--format text|json|markdown]
 //   gwctl diff OLD.json NEW.json
-#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -54,12 +53,24 @@ std::string text_of(const nlohmann::json& object, const char* key, const char* f
 }
 
 std::optional<nlohmann::json> read_artifact(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error(fmt::format("cannot read '{}'", path));
+  // An artifact nests a few levels; the comparison recurses, so a hostile file nested deeper
+  // than a config may be (LoadLimits) is refused before it is compared.
+  const int max_depth = static_cast<int>(LoadLimits{}.max_depth);
+  auto text = read_artifact_file(path);
+  if (!text) return std::nullopt;
+  bool too_deep = false;
+  nlohmann::json a = nlohmann::json::parse(
+      *text,
+      [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+        too_deep = too_deep || depth > max_depth;
+        return !too_deep;
+      },
+      false);
+  if (too_deep) {
+    error(fmt::format("'{}' is nested more than {} levels deep: not an artifact made by 'gwctl compile'", path,
+                      max_depth));
     return std::nullopt;
   }
-  nlohmann::json a = nlohmann::json::parse(in, nullptr, false);
   if (a.is_discarded() || !a.is_object()) {
     error(fmt::format("'{}' is not JSON: expected an artifact made by 'gwctl compile'", path));
     return std::nullopt;
@@ -75,7 +86,7 @@ std::string artifact_label(const std::string& path, const nlohmann::json& a) {
   return fmt::format("{} ({}, {})", path, text_of(a, "environment", "?"), text_of(a, "digest", "").substr(0, 19));
 }
 
-int diff_artifacts(const GlobalOptions& global, const DiffArgs& args) {
+int diff_artifact_files(const GlobalOptions& global, const DiffArgs& args) {
   if (!args.base.empty() || !args.head.empty() || args.staged || !args.envs.empty()) {
     error("--base, --head, --staged and --env do not apply when comparing two artifact files");
     return failure;
@@ -87,36 +98,9 @@ int diff_artifacts(const GlobalOptions& global, const DiffArgs& args) {
   DiffReport report;
   report.base_label = artifact_label(args.files[0], *a);
   report.head_label = artifact_label(args.files[1], *b);
-  EnvironmentDiff env;
-  std::string ea = text_of(*a, "environment", "?"), eb = text_of(*b, "environment", "?");
-  env.env = ea == eb ? ea : fmt::format("{} → {}", ea, eb);
-  std::map<std::string, std::pair<std::string, std::string>> files;
-  auto collect = [&](const nlohmann::json& art, bool first) {
-    auto source = art.find("source");
-    if (source == art.end() || !source->is_object()) return;
-    auto list = source->find("files");
-    if (list == source->end() || !list->is_array()) return;
-    for (const auto& f : *list) {
-      if (!f.is_object()) continue;
-      auto& slot = files[text_of(f, "path", "")];
-      (first ? slot.first : slot.second) = text_of(f, "sha256", "");
-    }
-  };
-  collect(*a, true);
-  collect(*b, false);
-  for (const auto& [path, h] : files) {
-    if (h.first != h.second)
-      env.files.push_back({path, h.first.empty() ? "added" : h.second.empty() ? "deleted" : "modified"});
-  }
-  env.changes = diff_models((*a)["config"], (*b)["config"]);
-  report.envs.push_back(std::move(env));
+  report.envs.push_back(diff_artifacts(*a, *b));
   summarize(report);
   exit_now(finish(global, args, report, ok));
-}
-
-void print_diags(const GlobalOptions& global, const Diagnostics& diags, const Project& project) {
-  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
-  if (!text.empty()) fmt::print(stderr, "{}", text);
 }
 
 int diff_git(const GlobalOptions& global, const DiffArgs& args) {
@@ -198,10 +182,10 @@ int diff_git(const GlobalOptions& global, const DiffArgs& args) {
   diff.report.head_label = head_label;
   int floor = ok;
   if (diff.base_failed || diff.unreadable) {
-    print_diags(global, diff.base_diags, base_loaded->project);
+    print_diagnostics(global, diff.base_diags, base_loaded->project.sources);
   }
   if (diff.head_failed || diff.unreadable) {
-    print_diags(global, diff.head_diags, head_loaded->project);
+    print_diagnostics(global, diff.head_diags, head_loaded->project.sources);
   }
   if (diff.unreadable) {
     error("some files could not be read; the diff is incomplete");
@@ -218,7 +202,7 @@ int diff_git(const GlobalOptions& global, const DiffArgs& args) {
 }
 
 int run_diff(const GlobalOptions& global, const DiffArgs& args) {
-  if (args.files.size() == 2) return diff_artifacts(global, args);
+  if (args.files.size() == 2) return diff_artifact_files(global, args);
   if (!args.files.empty()) {
     error("give two artifact files to compare (OLD.json NEW.json), or none to compare Git revisions");
     return failure;
@@ -235,8 +219,11 @@ Command register_diff(CLI::App& app, const GlobalOptions& global) {
       ->type_name("FILE");
   sub->add_option("--base", args->base,
                   "Base revision (default HEAD); compared from its merge base with the head's commit")
-      ->type_name("REV");
-  sub->add_option("--head", args->head, "Head revision (default: the work tree)")->type_name("REV");
+      ->type_name("REV")
+      ->check(revision_given());
+  sub->add_option("--head", args->head, "Head revision (default: the work tree)")
+      ->type_name("REV")
+      ->check(revision_given());
   sub->add_flag("--staged", args->staged, "Head is the index: what the next commit will contain");
   sub->add_flag("--no-merge-base", args->no_merge_base, "Compare with the base revision itself, not the merge base");
   sub->add_option("--env", args->envs, "Only this environment (repeatable; default: every environment)")

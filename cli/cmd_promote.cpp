@@ -1,8 +1,6 @@
 // gwctl promote: an artifact taken to the next environment, compiled from the artifact's own
 // commit (not the work tree), after the parity check; the result records `promoted_from`.
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -25,34 +23,6 @@ struct PromoteArgs {
   bool force = false;
 };
 
-// Artifacts are large but bounded: a file past this is not one gwctl wrote.
-constexpr std::uintmax_t max_artifact_bytes = std::uintmax_t{1} << 30;
-
-std::optional<std::string> read_text(const std::string& path) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    error(fmt::format("cannot read '{}': it is a directory", path));
-    return std::nullopt;
-  }
-  auto size = fs::file_size(path, ec);
-  if (ec) {
-    error(fmt::format("cannot read '{}': {}", path, ec.message()));
-    return std::nullopt;
-  }
-  if (size > max_artifact_bytes) {
-    error(fmt::format("cannot read '{}': {} bytes is larger than any artifact", path, size));
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) {
-    error(fmt::format("cannot read '{}'", path));
-    return std::nullopt;
-  }
-  return text.str();
-}
-
 void refuse(const std::string& artifact, const Refusal& r) {
   fmt::print(stderr, "gwctl: error: cannot promote '{}': {}\n", artifact, r.message);
   if (!r.hint.empty()) fmt::print(stderr, "  hint: {}\n", r.hint);
@@ -64,7 +34,7 @@ std::string where(const Project& project, const Drift::Value& v) {
 }
 
 int run_promote(const GlobalOptions& global, const PromoteArgs& args) {
-  auto text = read_text(args.artifact);
+  auto text = read_artifact_file(args.artifact);
   if (!text) return failure;
   ArtifactCheck checked = check_artifact(*text);
   if (checked.status == ArtifactCheck::Status::digest_mismatch) {
@@ -101,8 +71,7 @@ int run_promote(const GlobalOptions& global, const PromoteArgs& args) {
       refuse(args.artifact, p.refusal);
       return gate;
     case Promotion::Outcome::errors: {
-      std::string rendered = render_diagnostics(p.diags, project.sources, RenderOptions{use_color(global, 2)});
-      if (!rendered.empty()) fmt::print(stderr, "{}", rendered);
+      print_diagnostics(global, p.diags, project.sources);
       if (std::any_of(p.diags.all().begin(), p.diags.all().end(), unreadable_input)) return failure;
       std::size_t n = p.diags.error_count();
       fmt::print(stderr, "gwctl: no artifact written: {} error{} in environment '{}' at commit {}\n", n,

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,9 +26,20 @@ void exit_now(int code) {
   std::_Exit(flushed ? code : failure);
 }
 
+void print_diagnostics(const GlobalOptions& global, const Diagnostics& diags, const SourceSet& sources) {
+  std::string text = render_diagnostics(diags, sources, RenderOptions{use_color(global, 2)});
+  if (!text.empty()) fmt::print(stderr, "{}", text);
+}
+
 bool unreadable_input(const Diagnostic& d) {
   // GW117: a rule file that cannot be used; passing without it would be a silent pass.
   return d.severity == Severity::error && (d.rule == "GW113" || d.rule == "GW117");
+}
+
+CLI::Validator revision_given() {
+  return CLI::Validator(
+      [](const std::string& value) { return value.empty() ? std::string("the revision is empty") : std::string(); }, "",
+      "revision_given");
 }
 
 bool use_color(const GlobalOptions& global, int fd) {
@@ -175,8 +187,7 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
       diags.report(d);
   }
   diags.append(run.result.diags);
-  std::string text = render_diagnostics(diags, project.sources, RenderOptions{use_color(global, 2)});
-  if (!text.empty()) fmt::print(stderr, "{}", text);
+  print_diagnostics(global, diags, project.sources);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;
   if (diags.has_errors()) {
     run.exit = gate;
@@ -197,6 +208,21 @@ bool write_output(const std::string& path, const std::string& content) {
       return false;
     }
     return true;
+  }
+  std::error_code ec;
+  auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::is_directory(status)) {
+    error(fmt::format("cannot write '{}': it is a directory", path));
+    return false;
+  }
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: the atomic
+    // write renames a new file over its target, which would replace the device itself.
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    bool written = f && std::fwrite(content.data(), 1, content.size(), f) == content.size();
+    if (f && std::fclose(f) != 0) written = false;
+    if (!written) error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+    return written;
   }
   auto r = write_file_atomic(path, content);
   if (!r) {

@@ -48,6 +48,10 @@ Command register_test(CLI::App& app, const GlobalOptions& global);
 
 bool use_color(const GlobalOptions& global, int fd);
 
+// A check for options that name a Git revision (--ref, --base, --head): an empty value, as an
+// unset CI variable gives, is a usage error rather than the option's default.
+CLI::Validator revision_given();
+
 struct LoadedProject {
   std::unique_ptr<FileReader> reader;
   Project project;
@@ -92,10 +96,13 @@ struct VariantRun {
 VariantRun run_variant(const GlobalOptions& global, const std::string& env, const std::vector<std::string>& flags,
                        Stage stage, const SourceSpec& source = {});
 
-// Writes to `path` atomically, or to stdout when path is empty or "-". Prints failures.
+// Writes to `path` atomically, or to stdout when path is empty or "-". A device or a pipe
+// (/dev/null) is written in place, never replaced; a directory is refused. Prints failures.
 bool write_output(const std::string& path, const std::string& content);
 
 void error(const std::string& message);
+// Renders `diags` on stderr (file:line:col, source line, caret), coloured as stderr allows.
+void print_diagnostics(const GlobalOptions& global, const Diagnostics& diags, const SourceSet& sources);
 
 // The whole text of an artifact file (sign, verify); prints why and returns nullopt when it
 // cannot be read (exit 2).

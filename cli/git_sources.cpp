@@ -26,8 +26,8 @@ std::optional<BaseLoad> load_base(const GitRepository& repo, const std::string& 
       error(mb.error().message);
       return std::nullopt;
     }
-    base = *mb;
-    if (base.sha != rev->sha) {
+    if (mb->sha != rev->sha) {
+      base = *mb;
       label = fmt::format("merge base of {} and {} ({})", spec, head ? head->spec : "HEAD", base.short_sha());
     }
   }

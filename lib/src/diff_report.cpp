@@ -91,15 +91,26 @@ std::string md(std::string_view s) {
   return out;
 }
 
-// Inline code: a backtick run longer than any inside.
-std::string code(std::string_view s) {
+// Inline code: a backtick run longer than any inside. Markdown shows a code span's text as
+// written (no entities, no HTML), so only line breaks are replaced, and in a table cell a pipe
+// is escaped (GitHub and GitLab honour '\|' there, even in code).
+std::string code(std::string_view s, bool table_cell = false) {
   std::size_t longest = 0, run = 0;
   for (char c : s) {
     run = c == '`' ? run + 1 : 0;
     longest = std::max(longest, run);
   }
   std::string fence(longest + 1, '`');
-  std::string body = md(s);
+  std::string body;
+  for (char c : s) {
+    if (c == '\n' || c == '\r') {
+      body += ' ';
+    } else if (c == '|' && table_cell) {
+      body += "\\|";
+    } else {
+      body += c;
+    }
+  }
   bool pad = !body.empty() && (body.front() == '`' || body.back() == '`');
   return fence + (pad ? " " : "") + body + (pad ? " " : "") + fence;
 }
@@ -216,14 +227,14 @@ std::string render_diff_markdown(const DiffReport& report) {
     if (env.changes.empty()) continue;
     out += "| | kind | name | risk | why |\n|---|---|---|---|---|\n";
     for (const auto& e : env.changes) {
-      out += fmt::format("| {} | {} | {} | {} | {} |\n", to_string(e.action), e.kind, code(e.name),
+      out += fmt::format("| {} | {} | {} | {} | {} |\n", to_string(e.action), e.kind, code(e.name, true),
                          e.risk == Risk::high ? "**high**" : std::string(to_string(e.risk)),
                          e.reasons.empty() ? std::string() : md(e.reasons.front().text));
     }
     out += fmt::format("\n<details><summary>{}: details of {}</summary>\n\n", md(env.env),
                        plural(env.changes.size(), "change"));
     for (const auto& e : env.changes) {
-      out += fmt::format("**{} {} {}** ({})\n\n", to_string(e.action), e.kind, code(e.name), to_string(e.risk));
+      out += fmt::format("**{} {} {}** ({})\n\n", to_string(e.action), e.kind, code(e.name, true), to_string(e.risk));
       for (const auto& f : e.fields) {
         out += fmt::format("- {}: {} → {}\n", code(f.path), code(side(f, true)), code(side(f, false)));
       }

@@ -109,6 +109,39 @@ Expected<std::string> read_blob(git_repository* repo, const git_oid& oid, std::s
   return std::string(data, static_cast<std::size_t>(git_blob_rawsize(blob.get())));
 }
 
+// Like the kernel's limit on symlinks followed for one path.
+constexpr int max_symlink_hops = 40;
+
+// Where a symlink at `link` (relative to the root) pointing at `target` leads, relative to
+// the root; nullopt when the target is absolute or climbs out of the root.
+std::optional<std::string> link_target(std::string_view link, std::string_view target) {
+  if (target.empty() || target.starts_with("/")) return std::nullopt;
+  std::vector<std::string_view> parts;
+  auto walk = [&](std::string_view p) {
+    for (std::size_t start = 0; start <= p.size();) {
+      std::size_t slash = std::min(p.find('/', start), p.size());
+      std::string_view part = p.substr(start, slash - start);
+      if (part == "..") {
+        if (parts.empty()) return false;
+        parts.pop_back();
+      } else if (!part.empty() && part != ".") {
+        parts.push_back(part);
+      }
+      start = slash + 1;
+    }
+    return true;
+  };
+  std::size_t slash = link.rfind('/');
+  if (slash != std::string_view::npos && !walk(link.substr(0, slash))) return std::nullopt;
+  if (!walk(target) || parts.empty()) return std::nullopt;
+  std::string out;
+  for (auto part : parts) {
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
+}
+
 // A commit's tree below the config root.
 class TreeReader final : public FileReader {
  public:
@@ -145,17 +178,32 @@ class TreeReader final : public FileReader {
     return out;
   }
 
+  // A symlink is followed, as the work tree's reader does, while it stays inside the root.
   Expected<std::string> read(std::string_view path, std::size_t max_bytes) const override {
     if (!plain_relative(path) || path.empty()) return escapes(path);
-    EntryPtr entry;
-    if (git_tree_entry_bypath(entry.out(), root_, std::string(path).c_str()) != 0) {
-      return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+    std::string at(path);
+    for (int hops = 0;; ++hops) {
+      EntryPtr entry;
+      if (git_tree_entry_bypath(entry.out(), root_, at.c_str()) != 0) {
+        return IoError{IoError::Kind::not_found, "'" + std::string(path) + "' does not exist"};
+      }
+      git_filemode_t mode = git_tree_entry_filemode(entry.get());
+      if (mode == GIT_FILEMODE_LINK && hops < max_symlink_hops) {
+        auto target = read_blob(repo_.get(), *git_tree_entry_id(entry.get()), at, 4096);
+        if (!target) return target.error();
+        auto next = link_target(at, *target);
+        if (!next) {
+          return IoError{IoError::Kind::escapes_root,
+                         "'" + std::string(path) + "' is a symlink that leaves the config root"};
+        }
+        at = std::move(*next);
+        continue;
+      }
+      if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
+        return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in " + label_};
+      }
+      return read_blob(repo_.get(), *git_tree_entry_id(entry.get()), path, max_bytes);
     }
-    git_filemode_t mode = git_tree_entry_filemode(entry.get());
-    if (mode != GIT_FILEMODE_BLOB && mode != GIT_FILEMODE_BLOB_EXECUTABLE) {
-      return IoError{IoError::Kind::not_regular, "'" + std::string(path) + "' is not a regular file in " + label_};
-    }
-    return read_blob(repo_.get(), *git_tree_entry_id(entry.get()), path, max_bytes);
   }
 
   std::string describe() const override { return label_; }
@@ -227,6 +275,51 @@ std::vector<std::string> remote_names(git_repository* repo) {
 
 bool looks_like_sha(std::string_view s) {
   return s.size() >= 4 && s.size() <= 40 && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+}
+
+// The root tree of the commit `rev` names; false (libgit2's error set) when it cannot be read.
+bool commit_tree(git_repository* repo, const Revision& rev, TreePtr& tree) {
+  git_oid oid;
+  CommitPtr commit;
+  return git_oid_fromstr(&oid, rev.sha.c_str()) == 0 && git_commit_lookup(commit.out(), repo, &oid) == 0 &&
+         git_commit_tree(tree.out(), commit.get()) == 0;
+}
+
+// Where the config root at `prefix` in `moved_to` was in the tree `then`: the folder most of
+// its renamed files came from ("" for the top), by Git's rename detection; nullopt when no
+// file was renamed into it.
+std::optional<std::string> renamed_root(git_repository* repo, git_tree* then, const std::string& prefix,
+                                        const Revision& moved_to) {
+  TreePtr now;
+  if (!commit_tree(repo, moved_to, now)) return std::nullopt;
+  DiffPtr diff;
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
+  find.flags = GIT_DIFF_FIND_RENAMES;
+  if (git_diff_tree_to_tree(diff.out(), repo, then, now.get(), &opts) != 0 ||
+      git_diff_find_similar(diff.get(), &find) != 0) {
+    return std::nullopt;
+  }
+  std::map<std::string, std::size_t> votes;
+  std::string root_slash = prefix + "/";
+  for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    if (d->status != GIT_DELTA_RENAMED) continue;
+    std::string_view to = d->new_file.path, from = d->old_file.path;
+    if (!to.starts_with(root_slash)) continue;
+    std::string_view rel = to.substr(root_slash.size());
+    if (from == rel) {
+      ++votes[""];
+    } else if (from.size() > rel.size() && from.ends_with(rel) && from[from.size() - rel.size() - 1] == '/') {
+      ++votes[std::string(from.substr(0, from.size() - rel.size() - 1))];
+    }
+  }
+  std::optional<std::string> best;
+  std::size_t most = 0;
+  for (const auto& [dir, n] : votes) {
+    if (n > most) most = n, best = dir;
+  }
+  return best;
 }
 
 constexpr std::string_view shallow_fix =
@@ -315,16 +408,23 @@ Expected<Revision> GitRepository::resolve(const std::string& spec) const {
   bool has_suffix = stem.size() != spec.size();
   ObjectPtr stem_obj;
   bool stem_ok = has_suffix && git_revparse_single(stem_obj.out(), repo, stem.c_str()) == 0;
-  if (stem_ok && shallow()) {
+  // Only '~N' and '^N' walk ancestors; '@{upstream}', ':path' and the like fail for other reasons.
+  bool ancestry = has_suffix && (spec[stem.size()] == '~' || spec[stem.size()] == '^');
+  if (stem_ok && ancestry && shallow()) {
     return IoError{IoError::Kind::not_found,
                    fmt::format("revision '{}' is not in this clone: the repository is shallow and its history stops "
                                "before it\n  hint: {}",
                                spec, shallow_fix)};
   }
-  if (stem_ok) {
+  if (stem_ok && ancestry) {
     return IoError{
         IoError::Kind::not_found,
         fmt::format("revision '{}' does not exist: {}\n  hint: '{}' has fewer ancestors than that", spec, why, stem)};
+  }
+  if (stem_ok) return IoError{IoError::Kind::not_found, fmt::format("revision '{}' does not exist: {}", spec, why)};
+  if (spec == "HEAD" && git_repository_head_unborn(repo) == 1) {
+    return IoError{IoError::Kind::not_found,
+                   "the repository has no commit yet, so 'HEAD' names nothing\n  hint: commit the config first"};
   }
   auto names = ref_names();
   // "origin/main" where "origin" is a remote: the branch was not fetched.
@@ -390,14 +490,8 @@ Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revisio
                                                                    std::string* root_in_rev) const {
   auto handle = open_handle(impl_->path);
   if (!handle) return IoError{IoError::Kind::io, fmt::format("cannot open the repository: {}", last_error())};
-  auto commit_tree = [&](const Revision& r, TreePtr& tree) -> bool {
-    git_oid oid;
-    CommitPtr commit;
-    return git_oid_fromstr(&oid, r.sha.c_str()) == 0 && git_commit_lookup(commit.out(), handle.get(), &oid) == 0 &&
-           git_commit_tree(tree.out(), commit.get()) == 0;
-  };
   TreePtr top;
-  if (!commit_tree(rev, top)) {
+  if (!commit_tree(handle.get(), rev, top)) {
     return IoError{IoError::Kind::io,
                    fmt::format("cannot read the tree of '{}' ({}): {}", rev.spec, rev.short_sha(), last_error())};
   }
@@ -422,45 +516,12 @@ Expected<std::unique_ptr<FileReader>> GitRepository::commit_reader(const Revisio
     return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
   }
   // The config root is not at this path in `rev`: look for where its files came from.
-  std::string found;
   if (moved_to) {
-    TreePtr other;
-    DiffPtr diff;
-    git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
-    git_diff_find_options find = GIT_DIFF_FIND_OPTIONS_INIT;
-    find.flags = GIT_DIFF_FIND_RENAMES;
-    if (commit_tree(*moved_to, other) &&
-        git_diff_tree_to_tree(diff.out(), handle.get(), top.get(), other.get(), &opts) == 0 &&
-        git_diff_find_similar(diff.get(), &find) == 0) {
-      std::map<std::string, std::size_t> votes;
-      std::string root_slash = prefix_ + "/";
-      for (std::size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
-        const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
-        if (d->status != GIT_DELTA_RENAMED) continue;
-        std::string_view to = d->new_file.path, from = d->old_file.path;
-        if (!to.starts_with(root_slash)) continue;
-        std::string_view rel = to.substr(root_slash.size());
-        if (from == rel) {
-          ++votes[""];
-        } else if (from.size() > rel.size() && from.ends_with(rel) && from[from.size() - rel.size() - 1] == '/') {
-          ++votes[std::string(from.substr(0, from.size() - rel.size() - 1))];
-        }
+    if (auto old_root = renamed_root(handle.get(), top.get(), prefix_, *moved_to)) {
+      if (git_tree* t = subtree(*old_root)) {
+        if (root_in_rev) *root_in_rev = old_root->empty() ? "." : *old_root;
+        return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
       }
-      std::size_t best = 0;
-      for (const auto& [dir, n] : votes) {
-        if (n > best) best = n, found = dir;
-      }
-      if (best == 0) found = "\x01";
-    } else {
-      found = "\x01";
-    }
-  } else {
-    found = "\x01";
-  }
-  if (found != "\x01") {
-    if (git_tree* t = subtree(found)) {
-      if (root_in_rev) *root_in_rev = found.empty() ? "." : found;
-      return std::unique_ptr<FileReader>(new TreeReader(handle, t, label));
     }
   }
   return IoError{IoError::Kind::not_found,

@@ -1,7 +1,6 @@
 #include "gwctl/project_diff.hpp"
 
 #include <algorithm>
-#include <map>
 #include <thread>
 #include <tuple>
 
@@ -64,18 +63,6 @@ SideRun run_side(const Project& project, const Pipeline& pipeline, const Diagnos
   return out;
 }
 
-std::vector<EnvironmentDiff::File> changed_files(const SourceInfo& before, const SourceInfo& after) {
-  std::map<std::string, std::pair<std::string, std::string>> by_path;
-  for (const auto& f : before.files) by_path[f.path].first = f.sha256;
-  for (const auto& f : after.files) by_path[f.path].second = f.sha256;
-  std::vector<EnvironmentDiff::File> out;
-  for (const auto& [path, h] : by_path) {
-    if (h.first == h.second) continue;
-    out.push_back({path, h.first.empty() ? "added" : h.second.empty() ? "deleted" : "modified"});
-  }
-  return out;
-}
-
 }  // namespace
 
 ProjectDiff diff_projects(const Project& base, const Diagnostics& base_load, const Project& head,
@@ -102,7 +89,7 @@ ProjectDiff diff_projects(const Project& base, const Diagnostics& base_load, con
     Variant vh = in_head ? head_pipeline.resolve(env, {}, nullptr) : Variant{env, {}};
     SourceInfo sb = in_base ? base_pipeline.source_info(vb) : SourceInfo{};
     SourceInfo sh = in_head ? head_pipeline.source_info(vh) : SourceInfo{};
-    ed.files = changed_files(sb, sh);
+    ed.files = changed_files(sb.files, sh.files);
     if (in_base && in_head && vb.flags == vh.flags && ed.files.empty()) {
       result.report.envs.push_back(std::move(ed));
       continue;  // the same bytes in: the same model out

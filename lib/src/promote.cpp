@@ -1,11 +1,11 @@
 #include "gwctl/promote.hpp"
 
 #include <algorithm>
-#include <map>
 
 #include <fmt/format.h>
 
 #include "gwctl/artifact.hpp"
+#include "gwctl/semantic_diff.hpp"
 
 namespace gwctl {
 
@@ -39,22 +39,10 @@ std::vector<std::string> sorted(std::vector<std::string> v) {
 // What differs between the artifact and the commit's own compile, for the refusal message.
 std::string what_differs(const json& artifact, const json& rebuilt) {
   std::vector<std::string> parts;
-  const json& files = artifact["source"]["files"];
-  const json& files_then = rebuilt["source"]["files"];
-  if (files != files_then) {
+  auto files = changed_files(source_files_of(artifact), source_files_of(rebuilt));
+  if (!files.empty()) {
     std::vector<std::string> names;
-    auto index = [](const json& list) {
-      std::map<std::string, std::string> out;
-      for (const auto& f : list) out[f.value("path", "")] = f.value("sha256", "");
-      return out;
-    };
-    auto a = index(files), b = index(files_then);
-    for (const auto& [path, sha] : a) {
-      if (!b.count(path) || b[path] != sha) names.push_back(path);
-    }
-    for (const auto& [path, sha] : b) {
-      if (!a.count(path)) names.push_back(path);
-    }
+    for (const auto& f : files) names.push_back(f.path);
     parts.push_back(fmt::format("its source files differ from the commit's ({})", fmt::join(names, ", ")));
   }
   if (artifact["config"] != rebuilt["config"]) parts.push_back("its config differs from the commit's compile");
@@ -163,15 +151,20 @@ Promotion promote(const Pipeline& pipeline, const Diagnostics& load_diags, const
                                from, from)});
   }
 
-  // The commit must reproduce the source artifact exactly; otherwise it is not what it says.
-  PipelineResult rebuilt = compile_env(pipeline, load_diags, from);
-  if (rebuilt.diags.has_errors() || rebuilt.artifact.is_null()) {
+  // An environment that does not compile at the commit ends the promotion with its errors.
+  auto compile_or_stop = [&](const std::string& env) -> std::optional<PipelineResult> {
+    PipelineResult r = compile_env(pipeline, load_diags, env);
+    if (!r.diags.has_errors() && !r.artifact.is_null()) return r;
     p.outcome = Promotion::Outcome::errors;
-    p.env = from;
-    p.diags = std::move(rebuilt.diags);
-    return p;
-  }
-  json again = rebuilt.artifact;
+    p.env = env;
+    p.diags = std::move(r.diags);
+    return std::nullopt;
+  };
+
+  // The commit must reproduce the source artifact exactly; otherwise it is not what it says.
+  std::optional<PipelineResult> rebuilt = compile_or_stop(from);
+  if (!rebuilt) return p;
+  json again = rebuilt->artifact;
   again["promoted_from"] = source["promoted_from"];
   if (artifact_digest(again) != source["digest"].get<std::string>()) {
     return refuse({fmt::format("the '{}' artifact is not what commit {} compiles for '{}': {} (digest {} in the "
@@ -182,13 +175,8 @@ Promotion promote(const Pipeline& pipeline, const Diagnostics& load_diags, const
                        "') with this gwctl, and promote that artifact"});
   }
 
-  PipelineResult target = compile_env(pipeline, load_diags, to);
-  if (target.diags.has_errors() || target.artifact.is_null()) {
-    p.outcome = Promotion::Outcome::errors;
-    p.env = to;
-    p.diags = std::move(target.diags);
-    return p;
-  }
+  std::optional<PipelineResult> target = compile_or_stop(to);
+  if (!target) return p;
 
   p.drift = parity_drift(pipeline, {from, to});
   if (!p.drift.empty()) {
@@ -196,7 +184,7 @@ Promotion promote(const Pipeline& pipeline, const Diagnostics& load_diags, const
     return p;
   }
 
-  json a = std::move(target.artifact);
+  json a = std::move(target->artifact);
   json promoted_from = {{"environment", from}, {"digest", source["digest"]}};
   if (p.forced) promoted_from["forced"] = true;
   a["promoted_from"] = std::move(promoted_from);

@@ -74,6 +74,14 @@ json sanitize(const json& v, bool secret, int depth = 0) {
   return v;
 }
 
+// Whether sanitize() masked a literal somewhere in `v` (a text that merely mentions "********"
+// is not a credential).
+bool holds_masked(const json& v) {
+  if (v.is_string()) return v.get_ref<const std::string&>() == masked;
+  if (v.is_object() || v.is_array()) return std::any_of(v.begin(), v.end(), holds_masked);
+  return false;
+}
+
 std::string unit_of(const SchemaNode* s) {
   if (!s) return "";
   if (s->kind == SchemaNode::Kind::duration) return "ms";
@@ -528,8 +536,8 @@ void classify_model(Classifier& c, EntityChange& e) {
 void classify_gateway(Classifier& c) {
   const json& admin_b = c.before("admin");
   const json& admin_a = c.after("admin");
-  auto keys_b = at(&admin_b, "api_keys");
-  auto keys_a = at(&admin_a, "api_keys");
+  const json& keys_b = at(&admin_b, "api_keys");
+  const json& keys_a = at(&admin_a, "api_keys");
   if (keys_b.is_array() && !keys_b.empty() && (!keys_a.is_array() || keys_a.empty())) {
     c.add(Risk::high, "admin API keys removed", {"admin.api_keys"});
   }
@@ -546,7 +554,7 @@ void classify_gateway(Classifier& c) {
 void classify(EntityChange& e, const json* before, const json* after) {
   Classifier c(e, before, after);
   for (const auto& f : e.fields) {
-    if (f.after && f.after->dump().find(masked) != std::string::npos) {
+    if (f.after && holds_masked(*f.after)) {
       c.add(Risk::high,
             fmt::format("a literal credential in '{}' (shown masked): use a ${{secret:NAME}} reference", f.path),
             {f.path});
@@ -639,10 +647,7 @@ void diff_collection(const std::string& kind, const EntityMap& before, const Ent
 std::vector<EntityChange> diff_models(const json& before, const json& after) {
   std::vector<EntityChange> out;
   const SchemaNode& root = Schema::config().root();
-  auto schema_of = [&](const char* key) -> const SchemaNode* {
-    const SchemaNode* s = root.property(key);
-    return s ? s : nullptr;
-  };
+  auto schema_of = [&](const char* key) { return root.property(key); };
   // Gateway settings: the `gateway` mapping, and the order of routes present on both sides.
   {
     const json& gb = member(before, "gateway");
@@ -684,6 +689,45 @@ std::vector<EntityChange> diff_models(const json& before, const json& after) {
   diff_collection("consumer", by_name(member(before, "consumers")), by_name(member(after, "consumers")),
                   consumers ? consumers->items : nullptr, out);
   return out;
+}
+
+std::vector<EnvironmentDiff::File> changed_files(const std::vector<SourceInfo::File>& before,
+                                                 const std::vector<SourceInfo::File>& after) {
+  std::map<std::string, std::pair<std::string, std::string>> by_path;
+  for (const auto& f : before) by_path[f.path].first = f.sha256;
+  for (const auto& f : after) by_path[f.path].second = f.sha256;
+  std::vector<EnvironmentDiff::File> out;
+  for (const auto& [path, h] : by_path) {
+    if (h.first == h.second) continue;
+    out.push_back({path, h.first.empty() ? "added" : h.second.empty() ? "deleted" : "modified"});
+  }
+  return out;
+}
+
+std::vector<SourceInfo::File> source_files_of(const json& artifact) {
+  std::vector<SourceInfo::File> out;
+  const json& files = member(member(artifact, "source"), "files");
+  if (!files.is_array()) return out;
+  for (const auto& f : files) {
+    const json& path = member(f, "path");
+    const json& sha = member(f, "sha256");
+    if (path.is_string() && sha.is_string()) out.push_back({path.get<std::string>(), sha.get<std::string>()});
+  }
+  return out;
+}
+
+EnvironmentDiff diff_artifacts(const json& before, const json& after) {
+  auto env_of = [](const json& a) {
+    const json& e = member(a, "environment");
+    return e.is_string() ? e.get<std::string>() : std::string("?");
+  };
+  EnvironmentDiff env;
+  std::string eb = env_of(before), ea = env_of(after);
+  env.env = eb == ea ? eb : fmt::format("{} → {}", eb, ea);
+  env.files = changed_files(source_files_of(before), source_files_of(after));
+  env.changes = diff_models(member(before, "config"), member(after, "config"));
+  if (!env.changes.empty()) env.status = "changed";
+  return env;
 }
 
 void summarize(DiffReport& report) {

@@ -398,6 +398,34 @@ case_typos_and_outside_git() {
   gw -C "$r" diff --env prdo
   expect_status 2
   expect_output_has "did you mean 'prod'?"
+  check "a suffix that does not walk ancestors is not blamed on missing ancestors"
+  gw -C "$r" diff --base 'HEAD@{upstream}'
+  expect_status 2
+  expect_output_has "revision 'HEAD@{upstream}' does not exist"
+  expect_output_lacks "fewer ancestors"
+  gw -C "$r" diff --base HEAD~3
+  expect_status 2
+  expect_output_has "hint: 'HEAD' has fewer ancestors than that"
+  check "a repository without commits: exit 2 saying so, for diff, compile --ref and lint --changed-since"
+  mkdir -p "$TMP/unborn"
+  git -C "$TMP/unborn" init -q
+  write_v1 "$TMP/unborn"
+  for args in "diff" "compile --env dev --ref HEAD" "lint --changed-since HEAD"; do
+    # shellcheck disable=SC2086 # the arguments are split on purpose
+    gw -C "$TMP/unborn" $args
+    expect_status 2
+    expect_output_has "the repository has no commit yet, so 'HEAD' names nothing"
+    expect_stdout_empty
+  done
+  check "an empty revision (an unset CI variable) is a usage error, not the default"
+  gw -C "$r" compile --env dev --ref ""
+  expect_status 2
+  expect_output_has "--ref: the revision is empty"
+  expect_stdout_empty
+  gw -C "$r" diff --base ""
+  expect_status 2
+  expect_output_has "--base: the revision is empty"
+  expect_stdout_empty
   check "--staged with --head: usage error"
   gw -C "$r" diff --staged --head HEAD
   expect_status 2
@@ -422,9 +450,97 @@ case_secrets_never_printed() {
   for fmt in text json markdown; do
     gw -C "$r" diff --format "$fmt"
     expect_no_crash
+    expect_status 1
+    expect_output_has "error[GW111]: 'providers.azure.api_key' holds a literal value"
     expect_output_lacks "sk-live-abcdefghijklmnop0123"
   done
+  expect_output_has "prod: **not compared: the config has errors**"
+}
+
+case_symlinks() {
+  local r=$TMP/r
+  new_repo "$r" gateway
+  ln -s prod.yaml "$r/gateway/envs/staging.yaml"
+  printf 'environments: [dev, staging, prod]\n' > "$r/gateway/gwctl.yaml"
+  commit "$r" "staging is prod"
+  check "a symlink inside the config root is read from Git as from the work tree"
+  gw -C "$r/gateway" compile --env staging --ref HEAD
+  expect_status 0
+  cp "$TMP/out" "$TMP/from-git.json"
+  gw -C "$r/gateway" compile --env staging
+  expect_status 0
+  python3 -c "import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a['config'] == b['config'] and a['source'] == b['source'], (a['source'], b['source'])
+assert a['config']['gateway']['replicas'] == 3" "$TMP/from-git.json" "$TMP/out" || fail "compile --ref and the work tree differ"
+  gw -C "$r/gateway" diff --base HEAD~1 --format json
+  expect_status 0
+  py "env('staging')['status'] == 'added' and env('prod')['changes'] == []"
+  check "a symlink that leaves the config root is refused from Git as from the work tree: exit 2"
+  echo 'vars: {x: 1}' > "$r/outside.yaml"
+  ln -s ../../outside.yaml "$r/gateway/base/zz-out.yaml"
+  commit "$r" "a symlink out"
+  gw -C "$r/gateway" compile --env dev --ref HEAD
+  expect_status 2
+  expect_output_has "'base/zz-out.yaml' is a symlink that leaves the config root"
+  gw -C "$r/gateway" compile --env dev
+  expect_status 2
+  expect_output_has "'base/zz-out.yaml' is a symlink that leaves the config root"
+}
+
+case_artifact_files() {
+  local r=$TMP/r
+  new_repo "$r"
+  gw -C "$r" compile --env prod -o "$TMP/old.json"
+  expect_status 0
+  set_weights "$r" 30 70
+  gw -C "$r" compile --env prod -o "$TMP/new.json"
+  expect_status 0
+
+  check "two artifacts: the changed file and the entity with its risk; --fail-on high trips"
+  gw diff "$TMP/old.json" "$TMP/new.json" --format json --fail-on high
+  expect_status 1
+  py "env('prod')['files'] == [{'path': 'base/models.yaml', 'change': 'modified'}]"
+  py "[(c['kind'], c['name'], c['risk']) for c in env('prod')['changes']] == [('model', 'gpt-4o', 'high')]"
+
+  check "-o into a FIFO writes through it and leaves it a FIFO (as for /dev/null)"
+  mkfifo "$TMP/pipe"
+  timeout 20 cat "$TMP/pipe" > "$TMP/from-pipe" &
+  gw diff "$TMP/old.json" "$TMP/new.json" -o "$TMP/pipe"
+  wait
+  expect_status 0
+  [[ -p $TMP/pipe ]] || fail "-o replaced the FIFO with a regular file"
+  grep -q -F "1 environment checked, 1 changed; risk high" "$TMP/from-pipe" || fail "the report did not go through the FIFO"
+
+  check "-o into a directory: exit 2, the directory left alone"
+  mkdir "$TMP/outdir"
+  gw diff "$TMP/old.json" "$TMP/new.json" -o "$TMP/outdir"
+  expect_status 2
+  expect_output_has "cannot write '$TMP/outdir': it is a directory"
+  [[ -d $TMP/outdir ]] || fail "the directory was replaced"
+
+  check "files that are not artifacts: exit 2 naming the file, nothing on stdout"
+  : > "$TMP/empty.json"
+  gw diff "$TMP/empty.json" "$TMP/new.json"
+  expect_status 2
+  expect_output_has "'$TMP/empty.json' is not JSON"
+  expect_stdout_empty
+  mkdir "$TMP/dir.json"
+  gw diff "$TMP/old.json" "$TMP/dir.json"
+  expect_status 2
+  expect_output_has "cannot read '$TMP/dir.json': not a regular file"
+  gw diff "$TMP/missing.json" "$TMP/new.json"
+  expect_status 2
+  expect_output_has "cannot read '$TMP/missing.json': no such file"
+  python3 -c "import sys
+text = open(sys.argv[1]).read().replace('\"gateway\": {', '\"gateway\": {\"deep\": ' + '[' * 100000 + ']' * 100000 + ', ', 1)
+open(sys.argv[2], 'w').write(text)" "$TMP/old.json" "$TMP/deep.json"
+  cp "$TMP/deep.json" "$TMP/deep2.json"
+  gw diff "$TMP/deep.json" "$TMP/deep2.json"
+  expect_no_crash
+  expect_status 2
+  expect_output_has "'$TMP/deep.json' is nested more than 64 levels deep"
 }
 
 run_cases case_two_commits case_merge_base case_shallow_clone case_staged_vs_unstaged case_lint_changed_since \
-  case_subfolder_renamed case_typos_and_outside_git case_secrets_never_printed
+  case_subfolder_renamed case_typos_and_outside_git case_secrets_never_printed case_symlinks case_artifact_files

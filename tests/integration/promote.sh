@@ -190,6 +190,32 @@ case_dirty() {
   expect_output_has "was not compiled from a Git commit (source.commit is null)"
 }
 
+case_dirty_subfolder() {
+  local r=$TMP/r
+  mkdir -p "$r"
+  git init -q "$r"
+  make_tree "$r/gateway"
+  make_tree "$r/gateway2"
+  echo "# the app" > "$r/README.md"
+  commit "$r" A
+  check "a config root in a subfolder: changes outside it, or in a sibling folder, leave it clean"
+  echo "more" >> "$r/README.md"
+  printf 'gateway:\n  listen: 127.0.0.1:9999\n' > "$r/gateway2/envs/dev.yaml"
+  gw -C "$r/gateway" compile --env dev
+  expect_status 0
+  json_ok "$TMP/out" "a['source']['commit'] == '$(git -C "$r" rev-parse HEAD)' and a['source']['dirty'] is False"
+  check "an edit of one of its layers, or an untracked file in one, makes it dirty"
+  printf 'gateway:\n  listen: 127.0.0.1:9999\n' > "$r/gateway/envs/dev.yaml"
+  gw -C "$r/gateway" compile --env dev
+  json_ok "$TMP/out" "a['source']['dirty'] is True"
+  gw -C "$r/gateway" compile --env prod
+  json_ok "$TMP/out" "a['source']['dirty'] is False"
+  git -C "$r" checkout -q -- gateway/envs/dev.yaml
+  printf 'vars: {x: 1}\n' > "$r/gateway/base/zz-new.yaml"
+  gw_in "$r/gateway/base" -C .. compile --env prod
+  json_ok "$TMP/out" "a['source']['dirty'] is True"
+}
+
 case_skipped_env() {
   local r=$TMP/r
   make_repo "$r"
@@ -272,4 +298,4 @@ case_missing_commit() {
   expect_output_has "is not inside a Git repository"
 }
 
-run_cases case_history case_drift case_dirty case_skipped_env case_edited_artifact case_missing_commit
+run_cases case_history case_drift case_dirty case_dirty_subfolder case_skipped_env case_edited_artifact case_missing_commit

@@ -57,8 +57,8 @@ models:
 )");
 }
 
-// minimal_base with `route_fields` added to its last route, 'chat', then `extra` routes.
-// The minimal base with `route_fields` on its route instead of its limits line.
+// minimal_base with `route_fields` added to its route 'chat' (replacing its limits line when
+// they set limits), then `extra` routes.
 std::string base_with_routes(const std::string& route_fields, const std::string& extra = "") {
   std::string base = minimal_base;
   if (route_fields.find("    limits:") != std::string::npos) {
@@ -379,4 +379,62 @@ TEST_CASE("diff text is coloured only when asked, and says so for risks and acti
   CHECK(plain.find("  - route 'chat' [high]\n      high: route deleted: its clients get 404\n") != std::string::npos);
   std::string colored = render_diff_text(report, true);
   CHECK(colored.find("\x1b[31m-\x1b[0m route 'chat' [\x1b[1;31mhigh\x1b[0m]") != std::string::npos);
+}
+
+TEST_CASE("two artifacts compare as one environment with their changed source files", "[diff]") {
+  auto artifact = [](const std::string& env, json files, json config) {
+    return json{{"environment", env}, {"source", {{"files", std::move(files)}}}, {"config", std::move(config)}};
+  };
+  json model = model_with(minimal_base);
+  json lax = model;
+  lax["providers"]["openai"]["tls"]["verify"] = false;
+  json before = artifact("staging",
+                         json::array({{{"path", "base/a.yaml"}, {"sha256", "1"}},
+                                      {{"path", "base/b.yaml"}, {"sha256", "2"}},
+                                      {{"path", "envs/staging.yaml"}, {"sha256", "3"}}}),
+                         model);
+  json after = artifact("prod",
+                        json::array({{{"path", "base/a.yaml"}, {"sha256", "1"}},
+                                     {{"path", "base/b.yaml"}, {"sha256", "9"}},
+                                     {{"path", "envs/prod.yaml"}, {"sha256", "4"}},
+                                     {{"path", 7}, {"sha256", "not a path"}}}),
+                        lax);
+  EnvironmentDiff d = diff_artifacts(before, after);
+  CHECK(d.env == "staging → prod");
+  CHECK(d.status == "changed");
+  std::vector<std::string> files;
+  for (const auto& f : d.files) files.push_back(f.change + " " + f.path);
+  CHECK(files == std::vector<std::string>{"modified base/b.yaml", "added envs/prod.yaml", "deleted envs/staging.yaml"});
+  REQUIRE(d.changes.size() == 1);
+  CHECK(has_reason(d.changes[0], Risk::high, "TLS verification turned off"));
+
+  EnvironmentDiff same = diff_artifacts(before, artifact("staging", before["source"]["files"], model));
+  CHECK(same.env == "staging");
+  CHECK(same.status == "unchanged");
+  CHECK(same.files.empty());
+  CHECK(same.changes.empty());
+}
+
+TEST_CASE("a description that mentions a masked value is not a literal credential", "[diff][secrets]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["providers"]["openai"]["description"] = "the key looks like ******** in the logs";
+  auto c = diff_models(before, after);
+  const EntityChange* p = find(c, "provider", "openai");
+  REQUIRE(p);
+  CHECK(p->risk == Risk::low);
+  CHECK_FALSE(has_reason(*p, Risk::high, "a literal credential"));
+}
+
+TEST_CASE("markdown shows values in code spans as written: no entities, pipes escaped only in tables", "[diff]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["routes"][0]["description"] = "a <b> | c";
+  DiffReport report;
+  report.envs.push_back({"prod", "changed", {}, diff_models(before, after), Risk::none});
+  summarize(report);
+  std::string md = render_diff_markdown(report);
+  CHECK(md.find("| update | route | `chat` | low | description changed (documentation only) |\n") != std::string::npos);
+  CHECK(md.find("- `description`: `(absent)` → `\"a <b> | c\"`\n") != std::string::npos);
+  CHECK(md.find("&lt;") == std::string::npos);
 }

@@ -1,7 +1,7 @@
 // Promote: an environment's artifact taken to the next environment in promotion order, compiled
 // from the same commit (DESIGN.md section 5, `gwctl promote`).
 //
-// The caller reads the source artifact (verify_artifact), refuses one that did not come from a
+// The caller reads the source artifact (check_artifact in signing.hpp), refuses one that did not come from a
 // clean commit (check_promotable), and loads the Project as that commit has it. promote() then
 // checks, in order: the environments' order, that the commit reproduces the source artifact
 // byte for byte, that the target environment compiles, and that the two environments do not

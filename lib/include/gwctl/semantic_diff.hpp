@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gwctl/artifact.hpp"
+
 namespace gwctl {
 
 enum class Risk : std::uint8_t { none, low, medium, high };
@@ -47,7 +49,7 @@ struct EntityChange {
 
 struct EnvironmentDiff {
   std::string env;
-  std::string status = "unchanged";  // "changed", "unchanged", "added", "removed"
+  std::string status = "unchanged";  // "changed", "unchanged", "added", "removed", "failed" (errors)
   struct File {
     std::string path;
     std::string change;  // "added", "modified", "deleted"
@@ -67,6 +69,18 @@ struct DiffReport {
 // The entity changes from `before` to `after` (GatewayModel configs; null for an absent
 // environment), classified, in a stable order.
 std::vector<EntityChange> diff_models(const nlohmann::json& before, const nlohmann::json& after);
+
+// The source files added, modified or deleted between two compiles (each sorted by path or not),
+// by path.
+std::vector<EnvironmentDiff::File> changed_files(const std::vector<SourceInfo::File>& before,
+                                                 const std::vector<SourceInfo::File>& after);
+// An artifact's `source.files`; entries that are not {path, sha256} strings are skipped.
+std::vector<SourceInfo::File> source_files_of(const nlohmann::json& artifact);
+
+// Two artifacts (`gwctl diff OLD.json NEW.json`) as one environment: named after theirs, or
+// "staging → prod" when they differ, with the changed source files and the entity changes.
+// Both must hold a `config` object.
+EnvironmentDiff diff_artifacts(const nlohmann::json& before, const nlohmann::json& after);
 
 // Fills `risk` of each environment and of the report from their changes.
 void summarize(DiffReport& report);
