@@ -209,21 +209,6 @@ bool write_output(const std::string& path, const std::string& content) {
     }
     return true;
   }
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (!ec && std::filesystem::is_directory(status)) {
-    error(fmt::format("cannot write '{}': it is a directory", path));
-    return false;
-  }
-  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: the atomic
-    // write renames a new file over its target, which would replace the device itself.
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    bool written = f && std::fwrite(content.data(), 1, content.size(), f) == content.size();
-    if (f && std::fclose(f) != 0) written = false;
-    if (!written) error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
-    return written;
-  }
   auto r = write_file_atomic(path, content);
   if (!r) {
     error(r.error().message);

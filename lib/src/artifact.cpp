@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -105,8 +106,32 @@ json make_artifact(GatewayModel model, const std::string& environment, const std
   return a;
 }
 
+namespace {
+
+// A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a new file
+// over it would replace the device itself.
+Expected<bool> write_in_place(const std::string& path, std::string_view content) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  bool written = f != nullptr && std::fwrite(content.data(), 1, content.size(), f) == content.size();
+  int err = errno;
+  if (f != nullptr && std::fclose(f) != 0 && written) {
+    written = false;
+    err = errno;
+  }
+  if (!written) return IoError{IoError::Kind::io, fmt::format("cannot write '{}': {}", path, std::strerror(err))};
+  return true;
+}
+
+}  // namespace
+
 Expected<bool> write_file_atomic(const std::string& path, std::string_view content, unsigned mode) {
   namespace fs = std::filesystem;
+  std::error_code status_error;
+  auto status = fs::status(path, status_error);
+  if (!status_error && fs::is_directory(status)) {
+    return IoError{IoError::Kind::io, fmt::format("cannot write '{}': it is a directory", path)};
+  }
+  if (!status_error && fs::exists(status) && !fs::is_regular_file(status)) return write_in_place(path, content);
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();

@@ -2,6 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -114,6 +119,32 @@ TEST_CASE("atomic writes replace the whole file and leave no temporary behind", 
   CHECK(entries == 1);
   auto missing = write_file_atomic((dir / "no/such/dir/out.json").string(), "x");
   CHECK_FALSE(missing);
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("an atomic write to a pipe or device writes into it; one to a directory is refused", "[artifact]") {
+  auto dir = std::filesystem::temp_directory_path() / "gwctl-atomic-special";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  // (Not /dev/null itself: if this broke, the test would replace the machine's /dev/null.)
+  // A FIFO stays a FIFO, and its reader gets the bytes. (The reader opens it first, without
+  // blocking, so that the write can open it.)
+  auto fifo = (dir / "pipe").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  REQUIRE(reader >= 0);
+  REQUIRE(write_file_atomic(fifo, "through the pipe\n"));
+  char buf[64];
+  ssize_t n = ::read(reader, buf, sizeof buf);
+  ::close(reader);
+  CHECK(std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0) == "through the pipe\n");
+  CHECK(std::filesystem::is_fifo(fifo));
+  auto into_dir = write_file_atomic(dir.string(), "x");
+  REQUIRE_FALSE(into_dir);
+  CHECK(into_dir.error().message == "cannot write '" + dir.string() + "': it is a directory");
+  std::size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++entries;
+  CHECK(entries == 1);  // the FIFO, and no temporary file
   std::filesystem::remove_all(dir);
 }
 

@@ -44,7 +44,8 @@ std::string canonical_json(const nlohmann::json& value);
 std::string sha256_hex(std::string_view data);
 
 // Writes through a temporary file in the same folder and renames it into place, so readers see
-// the old file or the whole new one, never a part. `mode` is the new file's permission bits
+// the old file or the whole new one, never a part. A device or a pipe (/dev/null, a FIFO) is
+// written in place instead, and a directory is refused. `mode` is the new file's permission bits
 // (the temporary file is 0600 until it is complete).
 Expected<bool> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0644);
 
