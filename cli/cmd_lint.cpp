@@ -128,7 +128,8 @@ Command register_lint(CLI::App& app, const GlobalOptions& global) {
   sub->add_flag("--staged", args->staged, "Lint the staged content (the Git index), not the work tree");
   sub->add_option("--changed-since", args->changed_since,
                   "Report only findings in entities and files changed since REV (its merge base with HEAD)")
-      ->type_name("REV");
+      ->type_name("REV")
+      ->check(revision_given());
   return {sub, [&global, args] { return run_lint(global, *args); }};
 }
 

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "gwctl/schema.hpp"
+#include "gwctl/secret_scan.hpp"
 #include "gwctl/secrets.hpp"
 
 namespace gwctl {
@@ -56,30 +57,35 @@ bool is_secret_ref(const json& v) {
   return v.is_object() && v.size() == 1 && v.contains("$secret") && v["$secret"].is_string();
 }
 
-// The value as it may be shown: literals under a credential key are masked.
-json sanitize(const json& v, bool secret, int depth = 0) {
+// The value as it may be shown: a literal under a credential key is masked whole, and any
+// credential the secret scan recognises elsewhere (a password in a URL, a key pasted into a
+// description) is masked in place. `hid` is set when anything was masked.
+json sanitize(const json& v, bool secret, bool& hid, int depth = 0) {
   if (is_secret_ref(v)) return v;
-  if (v.is_string()) return secret ? json(masked) : v;
+  if (v.is_string()) {
+    if (secret) {
+      hid = true;
+      return json(masked);
+    }
+    const auto& text = v.get_ref<const std::string&>();
+    std::string shown = mask_detected_secrets(text);
+    if (shown != text) hid = true;
+    return json(std::move(shown));
+  }
   if (depth > max_depth) return json("…");
   if (v.is_object()) {
     json out = json::object();
-    for (const auto& [k, item] : v.items()) out[k] = sanitize(item, secret || looks_like_secret_key(k), depth + 1);
+    for (const auto& [k, item] : v.items()) {
+      out[k] = sanitize(item, secret || looks_like_secret_key(k), hid, depth + 1);
+    }
     return out;
   }
   if (v.is_array()) {
     json out = json::array();
-    for (const auto& item : v) out.push_back(sanitize(item, secret, depth + 1));
+    for (const auto& item : v) out.push_back(sanitize(item, secret, hid, depth + 1));
     return out;
   }
   return v;
-}
-
-// Whether sanitize() masked a literal somewhere in `v` (a text that merely mentions "********"
-// is not a credential).
-bool holds_masked(const json& v) {
-  if (v.is_string()) return v.get_ref<const std::string&>() == masked;
-  if (v.is_object() || v.is_array()) return std::any_of(v.begin(), v.end(), holds_masked);
-  return false;
 }
 
 std::string unit_of(const SchemaNode* s) {
@@ -168,8 +174,9 @@ class FieldDiffer {
     }
     FieldChange c;
     c.path = path;
-    if (a) c.before = sanitize(*a, secret);
-    if (b) c.after = sanitize(*b, secret);
+    bool hid_before = false;
+    if (a) c.before = sanitize(*a, secret, hid_before);
+    if (b) c.after = sanitize(*b, secret, c.credential_after);
     c.unit = unit_of(s);
     out_.push_back(std::move(c));
   }
@@ -554,7 +561,7 @@ void classify_gateway(Classifier& c) {
 void classify(EntityChange& e, const json* before, const json* after) {
   Classifier c(e, before, after);
   for (const auto& f : e.fields) {
-    if (f.after && holds_masked(*f.after)) {
+    if (f.credential_after) {
       c.add(Risk::high,
             fmt::format("a literal credential in '{}' (shown masked): use a ${{secret:NAME}} reference", f.path),
             {f.path});

@@ -426,6 +426,10 @@ case_typos_and_outside_git() {
   expect_status 2
   expect_output_has "--base: the revision is empty"
   expect_stdout_empty
+  gw -C "$r" lint --changed-since ""
+  expect_status 2
+  expect_output_has "--changed-since: the revision is empty"
+  expect_stdout_empty
   check "--staged with --head: usage error"
   gw -C "$r" diff --staged --head HEAD
   expect_status 2

@@ -426,6 +426,27 @@ TEST_CASE("a description that mentions a masked value is not a literal credentia
   CHECK_FALSE(has_reason(*p, Risk::high, "a literal credential"));
 }
 
+TEST_CASE("a password in a URL is masked in the diff and is a literal credential", "[diff][secrets]") {
+  json before = model_with(minimal_base);
+  json after = before;
+  after["providers"]["openai"]["base_url"] = "https://bob:x7Gq9LmZp2Kw8VrT@proxy.example.com/v1";
+  auto c = diff_models(before, after);
+  const EntityChange* p = find(c, "provider", "openai");
+  REQUIRE(p);
+  REQUIRE(p->fields.size() == 1);
+  std::string shown = display_value(*p->fields[0].after, "");
+  CHECK(shown.find("x7Gq9LmZp2Kw8VrT") == std::string::npos);
+  CHECK(shown.find("proxy.example.com") != std::string::npos);
+  CHECK(has_reason(*p, Risk::high, "a literal credential in 'base_url'"));
+  DiffReport report;
+  report.envs.push_back({"prod", "changed", {}, c, Risk::none});
+  summarize(report);
+  for (const std::string& text :
+       {render_diff_text(report, false), render_diff_json(report), render_diff_markdown(report)}) {
+    CHECK(text.find("x7Gq9LmZp2Kw8VrT") == std::string::npos);
+  }
+}
+
 TEST_CASE("markdown shows values in code spans as written: no entities, pipes escaped only in tables", "[diff]") {
   json before = model_with(minimal_base);
   json after = before;

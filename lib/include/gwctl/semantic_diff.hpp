@@ -30,7 +30,8 @@ struct FieldChange {
   std::string path;                      // within the entity: "auth.type", "deployments[openai/gpt-4o].weight"
   std::optional<nlohmann::json> before;  // absent on one side: nullopt
   std::optional<nlohmann::json> after;
-  std::string unit;  // "ms" or "bytes" when the schema says the value is a duration or a size
+  std::string unit;               // "ms" or "bytes" when the schema says the value is a duration or a size
+  bool credential_after = false;  // `after` holds a literal credential (shown masked)
 };
 
 struct RiskReason {
