@@ -155,28 +155,32 @@ NodePtr from_json(const nlohmann::json& value) {
   return n;
 }
 
-namespace {
-// Splits a JSON pointer into unescaped tokens.
-std::vector<std::string> pointer_tokens(std::string_view pointer) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < pointer.size()) {
-    if (pointer[i] != '/') break;
-    ++i;
-    std::string tok;
-    while (i < pointer.size() && pointer[i] != '/') {
-      if (pointer[i] == '~' && i + 1 < pointer.size()) {
-        tok += pointer[i + 1] == '1' ? '/' : '~';
-        i += 2;
-      } else {
-        tok += pointer[i++];
-      }
+std::string pointer_unescape(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    if (token[i] == '~' && i + 1 < token.size() && (token[i + 1] == '0' || token[i + 1] == '1')) {
+      out += token[++i] == '1' ? '/' : '~';
+    } else {
+      out += token[i];
     }
-    out.push_back(std::move(tok));
   }
   return out;
 }
 
+std::vector<std::string> pointer_tokens(std::string_view pointer) {
+  std::vector<std::string> out;
+  if (!pointer.starts_with('/')) return out;
+  for (std::size_t p = 1;;) {
+    std::size_t slash = pointer.find('/', p);
+    out.push_back(pointer_unescape(pointer.substr(p, slash == std::string_view::npos ? slash : slash - p)));
+    if (slash == std::string_view::npos) break;
+    p = slash + 1;
+  }
+  return out;
+}
+
+namespace {
 const Node* child(const Node& n, const std::string& tok) {
   if (n.is_map()) return n.get(tok);
   if (n.is_seq()) {

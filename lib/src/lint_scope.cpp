@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 
+#include "gwctl/config_tree.hpp"
 #include "gwctl/pipeline.hpp"
 #include "gwctl/project_diff.hpp"
 
@@ -24,30 +25,6 @@ ChangeScope change_scope(const Project& base, const Diagnostics& base_load, cons
 }
 
 namespace {
-
-std::vector<std::string> tokens(std::string_view pointer) {
-  std::vector<std::string> out;
-  if (!pointer.starts_with("/")) return out;
-  std::size_t p = 1;
-  while (p <= pointer.size()) {
-    std::size_t slash = pointer.find('/', p);
-    std::string t(pointer.substr(p, slash == std::string_view::npos ? std::string_view::npos : slash - p));
-    // RFC 6901 unescaping: ~1 is '/', ~0 is '~'.
-    std::string u;
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      if (t[i] == '~' && i + 1 < t.size() && (t[i + 1] == '0' || t[i + 1] == '1')) {
-        u += t[i + 1] == '1' ? '/' : '~';
-        ++i;
-      } else {
-        u += t[i];
-      }
-    }
-    out.push_back(std::move(u));
-    if (slash == std::string_view::npos) break;
-    p = slash + 1;
-  }
-  return out;
-}
 
 // Names of list items (routes, consumers) by index, in the merged config of a variant.
 class ListNames {
@@ -95,7 +72,7 @@ std::vector<Finding> findings_in_scope(const Project& head, std::vector<Finding>
   for (auto& f : findings) {
     std::string file = f.diag.span.valid() ? head.sources.file(f.diag.span.file).path : "";
     bool in_changed_file = !file.empty() && scope.files.count(file);
-    auto t = tokens(f.diag.path);
+    auto t = pointer_tokens(f.diag.path);
     std::optional<std::pair<std::string, std::string>> entity;
     if (!t.empty() && t[0] == "gateway") {
       entity = {"gateway", "gateway"};

@@ -70,17 +70,7 @@ std::string kind_words(const Node& n) {
 
 std::string last_token(std::string_view pointer) {
   auto slash = pointer.rfind('/');
-  std::string tok(slash == std::string_view::npos ? pointer : pointer.substr(slash + 1));
-  std::string out;
-  for (std::size_t i = 0; i < tok.size(); ++i) {
-    if (tok[i] == '~' && i + 1 < tok.size()) {
-      out += tok[i + 1] == '1' ? '/' : '~';
-      ++i;
-    } else {
-      out += tok[i];
-    }
-  }
-  return out;
+  return pointer_unescape(slash == std::string_view::npos ? pointer : pointer.substr(slash + 1));
 }
 
 // The last token of a pointer for a message; a list item is named by its list: "consumers[0]".

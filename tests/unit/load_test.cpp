@@ -166,3 +166,21 @@ TEST_CASE("integers beyond 64 bits and infinities are refused", "[load]") {
   REQUIRE(inf.diags.has_errors());
   CHECK(inf.diags.all()[0].message == "'.inf' is not a finite number");
 }
+
+TEST_CASE("JSON pointers split into unescaped tokens and find nodes by key and index", "[pointer]") {
+  CHECK(pointer_tokens("/routes/0/match") == std::vector<std::string>{"routes", "0", "match"});
+  CHECK(pointer_tokens("/a~1b/c~0d/~2") == std::vector<std::string>{"a/b", "c~d", "~2"});
+  CHECK(pointer_tokens("/") == std::vector<std::string>{""});
+  CHECK(pointer_tokens("").empty());
+  CHECK(pointer_tokens("no-slash").empty());
+  CHECK(pointer_unescape(pointer_escape("x/~y")) == "x/~y");
+  auto l = load_text("routes:\n  - name: chat\n    match: {path: /v1}\nodd/key: 1\n");
+  REQUIRE_FALSE(l.diags.has_errors());
+  const Node& doc = *l.tree.root;
+  const Node* path = find_pointer(doc, "/routes/0/match/path");
+  REQUIRE(path);
+  CHECK(path->text == "/v1");
+  CHECK(find_pointer(doc, "/odd~1key"));
+  CHECK_FALSE(find_pointer(doc, "/routes/1"));
+  CHECK(describe_path(doc, "/routes/0/match") == "routes[chat].match");
+}

@@ -76,6 +76,10 @@ std::string describe_path(const Node& root, std::string_view pointer);
 
 // JSON pointer helpers (RFC 6901).
 std::string pointer_escape(std::string_view token);
+// "~1" is '/', "~0" is '~'; any other '~' stays as written.
+std::string pointer_unescape(std::string_view token);
+// The unescaped tokens of a pointer ("/a~1b/0" → {"a/b", "0"}); none unless it starts with '/'.
+std::vector<std::string> pointer_tokens(std::string_view pointer);
 std::string pointer_append(std::string_view base, std::string_view token);
 
 }  // namespace gwctl

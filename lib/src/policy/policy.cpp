@@ -138,20 +138,6 @@ std::size_t ModelGraph::depth(const std::string& alias, std::size_t cap) {
 
 namespace {
 
-// RFC 6901: "~1" is '/', "~0" is '~'.
-std::string pointer_unescape(std::string_view token) {
-  std::string out;
-  out.reserve(token.size());
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    if (token[i] == '~' && i + 1 < token.size()) {
-      out += token[++i] == '1' ? '/' : '~';
-    } else {
-      out += token[i];
-    }
-  }
-  return out;
-}
-
 // Selected nodes of a glob over a JSON document: (pointer, node).
 void select(const nlohmann::json& at, std::string_view glob, std::string& pointer,
             std::vector<std::pair<std::string, const nlohmann::json*>>& out) {
