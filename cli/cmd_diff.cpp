@@ -56,7 +56,7 @@ std::optional<nlohmann::json> read_artifact(const std::string& path) {
   // An artifact nests a few levels; the comparison recurses, so a hostile file nested deeper
   // than a config may be (LoadLimits) is refused before it is compared.
   const int max_depth = static_cast<int>(LoadLimits{}.max_depth);
-  auto text = read_artifact_file(path);
+  auto text = read_input(path);
   if (!text) return std::nullopt;
   bool too_deep = false;
   nlohmann::json a = nlohmann::json::parse(

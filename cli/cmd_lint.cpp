@@ -38,7 +38,7 @@ struct LintArgs {
 // Reads a baseline file given on the command line; exits 2 when it cannot (missing, a
 // directory, unreadable, malformed).
 std::optional<Baseline> read_baseline(const std::string& path) {
-  auto text = read_artifact_file(path);
+  auto text = read_input(path);
   if (!text) return std::nullopt;
   std::string problem;
   auto b = parse_baseline(*text, problem);

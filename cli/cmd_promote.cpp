@@ -34,7 +34,7 @@ std::string where(const Project& project, const Drift::Value& v) {
 }
 
 int run_promote(const GlobalOptions& global, const PromoteArgs& args) {
-  auto text = read_artifact_file(args.artifact);
+  auto text = read_input(args.artifact);
   if (!text) return failure;
   ArtifactCheck checked = check_artifact(*text);
   if (checked.status == ArtifactCheck::Status::digest_mismatch) {

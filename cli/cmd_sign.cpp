@@ -21,7 +21,7 @@ int run_sign(const SignArgs& args) {
     error(key.error().message);
     return failure;
   }
-  auto text = read_artifact_file(args.artifact);
+  auto text = read_input(args.artifact);
   if (!text) return failure;
   ArtifactCheck check = check_artifact(*text);
   if (!check.ok()) {

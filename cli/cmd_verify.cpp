@@ -84,7 +84,7 @@ int run_verify(const VerifyArgs& args) {
   std::vector<Checked> checked;
   for (const auto& [path, role] : {std::pair{args.artifact, "artifact"}, std::pair{args.previous, "previous"}}) {
     if (path.empty()) continue;
-    auto text = read_artifact_file(path);
+    auto text = read_input(path);
     if (!text) return failure;
     checked.push_back({path, role, check_artifact(*text, key ? &*key : nullptr)});
   }

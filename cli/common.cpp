@@ -217,32 +217,16 @@ bool write_output(const std::string& path, const std::string& content) {
   return true;
 }
 
-std::optional<std::string> read_artifact_file(const std::string& path) {
+std::optional<std::string> read_input(const std::string& path) {
   // Far above any real artifact (10,000 routes compile to a few MiB); a cap so that a wrong
   // path (a disk image, /dev/zero) is refused instead of read.
   constexpr std::uintmax_t max_bytes = 1024ull * 1024 * 1024;
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    error(fmt::format("cannot read '{}': no such file", path));
+  auto text = read_input_file(path, max_bytes);
+  if (!text) {
+    error(text.error().message);
     return std::nullopt;
   }
-  if (!std::filesystem::is_regular_file(status)) {
-    error(fmt::format("cannot read '{}': not a regular file", path));
-    return std::nullopt;
-  }
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > max_bytes) {
-    error(fmt::format("'{}' is over 1 GiB: not an artifact", path));
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  std::string text((std::istreambuf_iterator<char>(in)), {});
-  if (!in.is_open() || in.bad()) {
-    error(fmt::format("cannot read '{}'", path));
-    return std::nullopt;
-  }
-  return text;
+  return std::move(*text);
 }
 
 }  // namespace gwctl::cli

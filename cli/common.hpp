@@ -104,9 +104,9 @@ void error(const std::string& message);
 // Renders `diags` on stderr (file:line:col, source line, caret), coloured as stderr allows.
 void print_diagnostics(const GlobalOptions& global, const Diagnostics& diags, const SourceSet& sources);
 
-// The whole text of an artifact file (sign, verify); prints why and returns nullopt when it
-// cannot be read (exit 2).
-std::optional<std::string> read_artifact_file(const std::string& path);
+// The whole text of a file named on the command line (an artifact, a baseline); prints why and
+// returns nullopt when it cannot be read (exit 2).
+std::optional<std::string> read_input(const std::string& path);
 
 // Ends the process at once with `code`, after flushing output, without running destructors:
 // the OS takes back a large config's memory in one go, where freeing millions of nodes one by

@@ -72,19 +72,6 @@ std::shared_ptr<git_repository> open_handle(const std::string& path) {
   return std::shared_ptr<git_repository>(repo, git_repository_free);
 }
 
-bool plain_relative(std::string_view rel) {
-  if (rel.starts_with("/")) return false;
-  std::size_t p = 0;
-  while (p <= rel.size()) {
-    std::size_t slash = rel.find('/', p);
-    std::string_view part = rel.substr(p, slash == std::string_view::npos ? std::string_view::npos : slash - p);
-    if (part == "..") return false;
-    if (slash == std::string_view::npos) break;
-    p = slash + 1;
-  }
-  return true;
-}
-
 // A blob's content, refused unread above max_bytes.
 Expected<std::string> read_blob(git_repository* repo, const git_oid& oid, std::string_view path,
                                 std::size_t max_bytes) {

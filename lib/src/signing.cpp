@@ -89,25 +89,7 @@ int no_passphrase(char*, int, int, void*) {
 }
 
 Expected<std::string> read_key_file(const std::string& path) {
-  std::error_code ec;
-  auto status = std::filesystem::status(path, ec);
-  if (ec || !std::filesystem::exists(status)) {
-    return IoError{IoError::Kind::not_found, fmt::format("cannot read the key '{}': no such file", path)};
-  }
-  if (!std::filesystem::is_regular_file(status)) {
-    return IoError{IoError::Kind::not_regular, fmt::format("cannot read the key '{}': not a regular file", path)};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return key_error(fmt::format("cannot read the key '{}': {}", path, std::strerror(errno)));
-  std::string text(max_key_file_bytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  if (in.bad()) return key_error(fmt::format("cannot read the key '{}'", path));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > max_key_file_bytes) {
-    return IoError{IoError::Kind::too_large,
-                   fmt::format("'{}' is over {} KiB: not a key file", path, max_key_file_bytes / 1024)};
-  }
-  return text;
+  return read_input_file(path, max_key_file_bytes, "the key");
 }
 
 std::string not_pem(const std::string& label, const char* what) {

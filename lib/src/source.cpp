@@ -3,8 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <system_error>
+
+#include <fmt/format.h>
 
 namespace gwctl {
 
@@ -20,7 +25,8 @@ bool is_within(const fs::path& root, const fs::path& p) {
   return true;
 }
 
-// A relative path from a config may not be absolute or climb with "..".
+}  // namespace
+
 bool plain_relative(std::string_view rel) {
   fs::path p{std::string(rel)};
   if (p.is_absolute()) return false;
@@ -29,7 +35,35 @@ bool plain_relative(std::string_view rel) {
   }
   return true;
 }
-}  // namespace
+
+Expected<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes, std::string_view what) {
+  std::string name = what.empty() ? fmt::format("'{}'", path) : fmt::format("{} '{}'", what, path);
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status))
+    return IoError{IoError::Kind::not_found, fmt::format("cannot read {}: no such file", name)};
+  if (!fs::is_regular_file(status)) {
+    return IoError{IoError::Kind::not_regular, fmt::format("cannot read {}: not a regular file", name)};
+  }
+  auto size = fs::file_size(path, ec);
+  auto limit = [max_bytes] {
+    if (max_bytes % (1ull << 30) == 0) return fmt::format("{} GiB", max_bytes >> 30);
+    if (max_bytes % (1ull << 20) == 0) return fmt::format("{} MiB", max_bytes >> 20);
+    if (max_bytes % (1ull << 10) == 0) return fmt::format("{} KiB", max_bytes >> 10);
+    return fmt::format("{} bytes", max_bytes);
+  };
+  if (!ec && size > max_bytes) {
+    return IoError{IoError::Kind::too_large, fmt::format("cannot read {}: it is over {}", name, limit())};
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IoError{IoError::Kind::io, fmt::format("cannot read {}: {}", name, std::strerror(errno))};
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  if (in.bad()) return IoError{IoError::Kind::io, fmt::format("cannot read {}", name)};
+  if (text.size() > max_bytes) {  // it grew while being read
+    return IoError{IoError::Kind::too_large, fmt::format("cannot read {}: it is over {}", name, limit())};
+  }
+  return text;
+}
 
 DiskReader::DiskReader(fs::path root) : root_(std::move(root)) {
   std::error_code ec;

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "helpers.hpp"
 
 using namespace gwctl;
@@ -183,4 +186,37 @@ TEST_CASE("JSON pointers split into unescaped tokens and find nodes by key and i
   CHECK(find_pointer(doc, "/odd~1key"));
   CHECK_FALSE(find_pointer(doc, "/routes/1"));
   CHECK(describe_path(doc, "/routes/0/match") == "routes[chat].match");
+}
+
+TEST_CASE("a file named on the command line is read whole, or refused naming why", "[source]") {
+  auto dir = std::filesystem::temp_directory_path() / "gwctl-input-file-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto file = (dir / "a.json").string();
+  std::ofstream(file) << "{\"x\": 1}\n";
+  auto ok = read_input_file(file, 64);
+  REQUIRE(ok);
+  CHECK(*ok == "{\"x\": 1}\n");
+  auto missing = read_input_file((dir / "nope.pub").string(), 64, "the key");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().kind == IoError::Kind::not_found);
+  CHECK(missing.error().message == "cannot read the key '" + (dir / "nope.pub").string() + "': no such file");
+  auto folder = read_input_file(dir.string(), 64);
+  REQUIRE_FALSE(folder);
+  CHECK(folder.error().message == "cannot read '" + dir.string() + "': not a regular file");
+  auto big = read_input_file(file, 4);
+  REQUIRE_FALSE(big);
+  CHECK(big.error().kind == IoError::Kind::too_large);
+  CHECK(big.error().message == "cannot read '" + file + "': it is over 4 bytes");
+  auto over_kib = read_input_file(file, 4, "the key");
+  REQUIRE_FALSE(over_kib);
+  std::ofstream(file) << std::string(2048, 'x');
+  auto over = read_input_file(file, 1024, "the key");
+  REQUIRE_FALSE(over);
+  CHECK(over.error().message == "cannot read the key '" + file + "': it is over 1 KiB");
+  std::filesystem::remove_all(dir);
+  CHECK(plain_relative("base/routes.yaml"));
+  CHECK_FALSE(plain_relative("../secrets"));
+  CHECK_FALSE(plain_relative("/etc/passwd"));
+  CHECK_FALSE(plain_relative("envs/../../x"));
 }

@@ -86,6 +86,14 @@ class MemoryReader final : public FileReader {
   std::map<std::string, std::string, std::less<>> files_;
 };
 
+// A relative path from a config or a Git tree: not absolute, and no ".." part.
+bool plain_relative(std::string_view rel);
+
+// A file named on the command line (an artifact, a baseline, a key), read whole: it must exist
+// and be a regular file of at most `max_bytes`. `what` names it in messages ("the key"); the
+// messages read "cannot read the key 'PATH': no such file" (or "cannot read 'PATH': …").
+Expected<std::string> read_input_file(const std::string& path, std::uintmax_t max_bytes, std::string_view what = {});
+
 struct SourceFile {
   std::string path;   // relative to the config root, '/'-separated
   std::string layer;  // "project", "base", "env:prod", "flag:canary"
