@@ -181,11 +181,7 @@ VariantRun run_variant(const GlobalOptions& global, const std::string& env, cons
   if (!overrides) return run;
   Pipeline pipeline(project);
   run.result = pipeline.run(env, *overrides, stage);
-  Diagnostics diags;
-  for (const auto& d : run.loaded->diags.all()) {
-    if (variant_uses(run.result.variant, d.span.valid() ? project.sources.file(d.span.file).layer : ""))
-      diags.report(d);
-  }
+  Diagnostics diags = load_diagnostics_for(project, run.loaded->diags, run.result.variant);
   diags.append(run.result.diags);
   print_diagnostics(global, diags, project.sources);
   if (std::any_of(diags.all().begin(), diags.all().end(), unreadable_input)) return run;

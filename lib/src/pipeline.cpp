@@ -24,6 +24,14 @@ bool variant_uses(const Variant& variant, std::string_view layer) {
   return false;
 }
 
+Diagnostics load_diagnostics_for(const Project& project, const Diagnostics& load_diags, const Variant& variant) {
+  Diagnostics out;
+  for (const auto& d : load_diags.all()) {
+    if (variant_uses(variant, d.span.valid() ? project.sources.file(d.span.file).layer : "")) out.report(d);
+  }
+  return out;
+}
+
 namespace {
 NodePtr merge_layer(NodePtr acc, const Layer& layer, Diagnostics& diags) {
   for (const auto& tree : layer.trees) acc = merge_trees(acc, tree.root, diags);

@@ -41,9 +41,7 @@ struct SideRun {
 SideRun run_side(const Project& project, const Pipeline& pipeline, const Diagnostics& load_diags,
                  const Variant& variant, bool merged_only) {
   SideRun out;
-  for (const auto& d : load_diags.all()) {
-    if (variant_uses(variant, d.span.valid() ? project.sources.file(d.span.file).layer : "")) out.diags.report(d);
-  }
+  out.diags = load_diagnostics_for(project, load_diags, variant);
   PipelineResult r = pipeline.run(variant, merged_only ? Stage::merge : Stage::emit);
   out.diags.append(r.diags);
   for (const auto& d : out.diags.all()) {

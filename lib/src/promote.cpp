@@ -21,11 +21,7 @@ std::string short_sha(const std::string& sha) {
 // it; errors end the promotion.
 PipelineResult compile_env(const Pipeline& pipeline, const Diagnostics& load_diags, const std::string& env) {
   PipelineResult r = pipeline.run(env, {}, Stage::emit);
-  Diagnostics diags;
-  const Project& project = pipeline.project();
-  for (const auto& d : load_diags.all()) {
-    if (variant_uses(r.variant, d.span.valid() ? project.sources.file(d.span.file).layer : "")) diags.report(d);
-  }
+  Diagnostics diags = load_diagnostics_for(pipeline.project(), load_diags, r.variant);
   diags.append(r.diags);
   r.diags = std::move(diags);
   return r;

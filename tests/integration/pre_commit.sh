@@ -111,7 +111,7 @@ set -e
 grep -q "new public route" "$TMP/diff.log" || { cat "$TMP/diff.log"; fail "the diff is not in the hook output"; }
 
 check "pre-commit downloaded nothing: its cache holds only the cloned hook repository"
-if find "$PRE_COMMIT_HOME" -name 'py_env-*' -o -name 'node_env-*' | grep -q .; then
+if [[ -n $(find "$PRE_COMMIT_HOME" -name 'py_env-*' -o -name 'node_env-*') ]]; then
   fail "pre-commit created a language environment"
 fi
 

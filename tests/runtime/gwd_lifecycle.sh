@@ -73,7 +73,7 @@ printf '{"format": "gwctl.artifact/v1", ' > "$TMP/half.json"
 replace "$TMP/half.json"
 wait_for "$TMP/gwd.err" 'the artifact is not valid JSON'
 [[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the broken file replaced the good one"
-curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'gwd_reloads_total{result="refused"} 2' || fail "refusals not counted"
+grep -q 'gwd_reloads_total{result="refused"} 2' <<< "$(admin_get /metrics)" || fail "refusals not counted"
 
 check "no request failed during the reloads"
 touch "$TMP/stop"

@@ -141,7 +141,7 @@ check "admin: /healthz, /readyz, /config and /metrics"
 [[ $(curl -s "http://127.0.0.1:$ADMIN_PORT/healthz") == '{"status":"ok"}' ]] || fail "admin healthz"
 [[ $(curl -s "http://127.0.0.1:$ADMIN_PORT/readyz") == '{"status":"ready"}' ]] || fail "admin readyz"
 digest=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$TMP/a.json")
-curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q -F "\"digest\":\"$digest\"" || fail "admin /config lacks the digest"
+grep -q -F "\"digest\":\"$digest\"" <<< "$(admin_get /config)" || fail "admin /config lacks the digest"
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" > "$TMP/metrics"
 # The primary's 503s (the canary check above) are certain; its single 500 is not (that request
 # may have been sent to the canary).

@@ -19,7 +19,7 @@ grep -q '"deployment":"primary/m-primary-2024","event":"deployment_ejected"' "$T
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" > "$TMP/metrics"
 grep -q 'gwd_ejections_total{deployment="primary/m-primary-2024"}' "$TMP/metrics" || fail "no ejection metric"
 grep -q 'gwd_deployment_ejected{deployment="primary/m-primary-2024"} 1' "$TMP/metrics" || fail "not shown as ejected"
-curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q '"ejected":\[[^]]*"primary/m-primary-2024"' || fail "/config lacks it"
+grep -q '"ejected":\[[^]]*"primary/m-primary-2024"' <<< "$(admin_get /config)" || fail "/config lacks it"
 before=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
 for _ in $(seq 1 10); do
   chat
@@ -27,7 +27,7 @@ for _ in $(seq 1 10); do
 done
 after=$(mock_stat 'd["by_model"].get("m-primary-2024", 0)')
 # (Only while it is still out: on a slow machine the 3 s window may have ended meanwhile.)
-if curl -s "http://127.0.0.1:$ADMIN_PORT/config" | grep -q '"ejected":\[[^]]*"primary/m-primary-2024"'; then
+if grep -q '"ejected":\[[^]]*"primary/m-primary-2024"' <<< "$(admin_get /config)"; then
   [[ $before == "$after" ]] || fail "the ejected deployment still got traffic ($before → $after)"
 fi
 

@@ -108,6 +108,6 @@ kill -HUP "$GWD_PID"
 wait_digest "$(digest_of "$TMP/b.json")"
 call /fresh
 expect_status 200
-curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -q 'gwd_reloads_total{result="refused"} 3' || fail "refusals not counted"
+grep -q 'gwd_reloads_total{result="refused"} 3' <<< "$(admin_get /metrics)" || fail "refusals not counted"
 stop_gwd
 done_ok

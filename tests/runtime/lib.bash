@@ -182,6 +182,9 @@ stop_gwd() {
 
 digest_of() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["digest"])' "$1"; }
 served() { curl -s "http://127.0.0.1:$ADMIN_PORT/config" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+# An admin endpoint's whole body. Grep it from a variable, never as `curl | grep -q`: under
+# pipefail, grep quitting at its first match makes curl fail writing the rest.
+admin_get() { curl -s "http://127.0.0.1:$ADMIN_PORT$1"; }
 replace() {
   cp "$1" "$TMP/live.tmp"
   mv "$TMP/live.tmp" "$TMP/live.json"

@@ -49,6 +49,9 @@ struct PipelineResult {
 
 // Whether a file of `layer` ("project", "base", "env:prod", "flag:x") goes into `variant`.
 bool variant_uses(const Variant& variant, std::string_view layer);
+// Of the diagnostics from loading `project`, those that concern `variant`: the ones in files it
+// uses, and the ones tied to no file.
+Diagnostics load_diagnostics_for(const Project& project, const Diagnostics& load_diags, const Variant& variant);
 
 struct PipelineOptions {
   // Run the policy rules (policy.hpp) once the schema holds. Compile and lint do; the semantic
