@@ -11,7 +11,7 @@
 using namespace gwd;
 using json = nlohmann::json;
 
-TEST_CASE("base URLs split into scheme, host, port and path; anything odd is refused") {
+TEST_CASE("base URLs split into scheme, host, port and path, anything odd is refused") {
   auto u = parse_url("https://api.openai.com/v1/");
   REQUIRE(u);
   CHECK(u->tls);
@@ -61,6 +61,19 @@ TEST_CASE("missing or empty secrets are named together, and no secret value appe
   CHECK(result.error ==
         "secrets 'LAB_KEY_OLD', 'WEB_KEY' are missing or empty (set the environment variable or put a file of that "
         "name in --secrets-dir)");
+}
+
+TEST_CASE("a secret with a line break is refused by name, since it would split the header it goes into") {
+  auto result =
+      load_config({{"config", test::fixture_config()}}, [](const std::string& name) -> std::optional<std::string> {
+        if (name == "OPENAI_KEY") return std::string("sk-visible\r\nX-Injected: 1");
+        return std::string("x");
+      });
+  REQUIRE(!result.ok());
+  CHECK(result.error ==
+        "secret 'OPENAI_KEY' holds a control character (a line break inside the value?), which cannot go into an "
+        "HTTP header");
+  CHECK(result.error.find("sk-visible") == std::string::npos);
 }
 
 TEST_CASE("a deployment of an undefined provider is refused at load") {

@@ -66,7 +66,7 @@ TEST_CASE("a missing, unknown or malformed key is 401 and the message never echo
   CHECK(error_body(*wrong.error) == R"({"error":{"message":"invalid API key","type":"unauthorized"}})");
 }
 
-TEST_CASE("auth none admits without a consumer; jwt routes are refused until gwd verifies JWTs") {
+TEST_CASE("auth none admits without a consumer, jwt routes are refused until gwd verifies JWTs") {
   auto config = test::fixture();
   auto none = authenticate(*config, *config->route("health"), {});
   CHECK(!none.error);
@@ -84,7 +84,7 @@ TEST_CASE("key comparison finds a key among many and refuses prefixes and extens
   CHECK(!key_matches({}, "beta"));
 }
 
-TEST_CASE("a consumer outside the route's scope is 403; a '*' scope allows every route") {
+TEST_CASE("a consumer outside the route's scope is 403, a '*' scope allows every route") {
   auto config = test::fixture();
   const Consumer* web = &config->consumers[0];
   const Consumer* lab = &config->consumers[1];

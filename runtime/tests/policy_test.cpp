@@ -139,7 +139,7 @@ TEST_CASE("retries on the same model with doubling backoff, then falls back alon
   CHECK(plan.next(Outcome::timed_out(), 50).kind == K::give_up);
 }
 
-TEST_CASE("an outcome only in fallback_on falls back at once; one in neither gives up") {
+TEST_CASE("an outcome only in fallback_on falls back at once, one in neither gives up") {
   auto config = test::fixture();
   const Route& chat = *config->route("chat");
   using K = AttemptPlan::Step::Kind;
@@ -164,7 +164,7 @@ TEST_CASE("fallbacks are each tried once and a fallback's own fallbacks are not 
   CHECK(plan.next(Outcome::connect_failed(), 0).kind == K::give_up);
 }
 
-TEST_CASE("no retry whose backoff would end after timeouts.total; the backoff is capped at max") {
+TEST_CASE("no retry whose backoff would end after timeouts.total, the backoff is capped at max") {
   auto config = test::fixture();
   const Route& chat = *config->route("chat");  // total 10 s
   using K = AttemptPlan::Step::Kind;

@@ -122,7 +122,7 @@ TEST_CASE("atomic writes replace the whole file and leave no temporary behind", 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("an atomic write to a pipe or device writes into it; one to a directory is refused", "[artifact]") {
+TEST_CASE("an atomic write to a pipe or device writes into it, one to a directory is refused", "[artifact]") {
   auto dir = std::filesystem::temp_directory_path() / "gwctl-atomic-special";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);

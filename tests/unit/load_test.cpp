@@ -26,7 +26,7 @@ TEST_CASE("loader keeps the line and column of every key and value", "[load]") {
   CHECK(gw->value->get("replicas")->integer == 3);
 }
 
-TEST_CASE("plain scalars follow the YAML 1.2 core schema; quoted ones stay strings", "[load]") {
+TEST_CASE("plain scalars follow the YAML 1.2 core schema, quoted ones stay strings", "[load]") {
   auto l = load_text("a: true\nb: 'true'\nc: 1.5\nd: \"12\"\ne: ~\nf: off\ng: 0x1F\nh: 2023-06-01\n");
   REQUIRE_FALSE(l.diags.has_errors());
   const Node& r = *l.tree.root;

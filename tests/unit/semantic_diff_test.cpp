@@ -140,7 +140,7 @@ TEST_CASE("removing authentication and making a route public are high, with befo
   CHECK(type_field);
 }
 
-TEST_CASE("a rate limit raised more than 2x or removed is high; raised less is medium", "[diff][risk]") {
+TEST_CASE("a rate limit raised more than 2x or removed is high, raised less is medium", "[diff][risk]") {
   auto with_limit = [](const std::string& limit) {
     return model_with(base_with_routes(limit.empty() ? "    limits: []\n" : "    limits:\n      - " + limit + "\n"));
   };
@@ -203,7 +203,7 @@ TEST_CASE("unpinning a model and removing a fallback are high", "[diff][risk]") 
   CHECK(has_reason(*m, Risk::high, "fallback removed: 'mini'"));
 }
 
-TEST_CASE("TLS verification turned off is high; a new provider is low", "[diff][risk]") {
+TEST_CASE("TLS verification turned off is high, a new provider is low", "[diff][risk]") {
   std::string off = replace(std::string(minimal_base), "    api_key: ${secret:OPENAI_API_KEY}\n",
                             "    api_key: ${secret:OPENAI_API_KEY}\n    tls: {verify: false}\n");
   auto c = diff_models(model_with(minimal_base), model_with(off));
@@ -212,7 +212,7 @@ TEST_CASE("TLS verification turned off is high; a new provider is low", "[diff][
   CHECK(find(added, "provider", "azure")->risk == Risk::low);
 }
 
-TEST_CASE("widening a consumer's scope is high; a new consumer is medium; a description is low", "[diff][risk]") {
+TEST_CASE("widening a consumer's scope is high, a new consumer is medium, a description is low", "[diff][risk]") {
   auto with_consumer = [](const std::string& routes, const std::string& extra = "") {
     return model_with(std::string(minimal_base) + "  - name: other\n    match: {path: /other}\n    models: [gpt-4o]\n" +
                       "consumers:\n  - name: web\n    api_keys: [\"${secret:WEB_KEY}\"]\n    routes: " + routes + "\n" +
@@ -306,7 +306,7 @@ std::unique_ptr<Side> load_side(const std::map<std::string, std::string>& files)
 }
 }  // namespace
 
-TEST_CASE("a base file change shows once in every environment; an overlay change only in its own", "[diff]") {
+TEST_CASE("a base file change shows once in every environment, an overlay change only in its own", "[diff]") {
   auto base = load_side(project_with("gateway: {replicas: 1}\n"));
   auto files = project_with("gateway: {replicas: 4}\n", replace(minimal_base, "name: test", "name: renamed"));
   auto head = load_side(files);
