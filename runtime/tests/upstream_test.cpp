@@ -61,6 +61,18 @@ TEST_CASE("anthropic gets x-api-key and anthropic-version") {
   CHECK(header(r, "anthropic-version") == "2023-06-01");
 }
 
+TEST_CASE("the upstream request on the wire: request line, Host with a non-default port, every header, length, body") {
+  Provider p;
+  p.base = *parse_url("http://127.0.0.1:8080/v1");
+  UpstreamRequest r{"/v1/chat/completions?x=1", {{"x-tag", "a"}, {"x-tag", "b"}, {"authorization", "Bearer k"}}};
+  CHECK(upstream_wire("POST", p, r, R"({"model":"m"})") ==
+        "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nx-tag: a\r\nx-tag: b\r\n"
+        "authorization: Bearer k\r\nContent-Length: 13\r\n\r\n{\"model\":\"m\"}");
+  p.base = *parse_url("https://api.example.com");
+  CHECK(upstream_wire("GET", p, {"/", {}}, "") ==
+        "GET / HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 0\r\n\r\n");
+}
+
 TEST_CASE("usage is read from OpenAI and Anthropic responses, and costed at the model's pricing") {
   auto openai = usage_of_body(R"({"usage": {"prompt_tokens": 1000, "completion_tokens": 500, "total_tokens": 1500}})");
   REQUIRE(openai);

@@ -87,6 +87,7 @@ std::optional<Budget> budget(const json& v) {
 struct SecretResolver {
   const SecretSource& source;
   std::set<std::string> missing;
+  std::set<std::string> unsendable;  // holds a control character: it would break a header line
 
   std::string resolve(const json& ref) {
     const json& name = at(ref, "$secret");
@@ -94,6 +95,11 @@ struct SecretResolver {
     auto value = source(name.get<std::string>());
     if (!value || value->empty()) {
       missing.insert(name.get<std::string>());
+      return {};
+    }
+    if (std::any_of(value->begin(), value->end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+      unsendable.insert(name.get<std::string>());
       return {};
     }
     return *value;
@@ -171,7 +177,7 @@ Result<json> verify_artifact(std::string_view text, const gwctl::PublicKey* requ
 Result<std::shared_ptr<const Config>> load_config(const json& artifact, const SecretSource& secrets,
                                                   const std::string& base_dir) {
   auto config = std::make_shared<Config>();
-  SecretResolver resolver{secrets, {}};
+  SecretResolver resolver{secrets, {}, {}};
   std::vector<std::string> problems;
   const json& c = at(artifact, "config");
   config->digest = str(artifact, "digest");
@@ -309,6 +315,13 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
                                           (resolver.missing.size() == 1 ? " is" : " are") +
                                           " missing or empty (set the environment variable or put a file of that "
                                           "name in --secrets-dir)");
+  }
+  if (!resolver.unsendable.empty()) {
+    std::string names;
+    for (const std::string& n : resolver.unsendable) names += (names.empty() ? "'" : ", '") + n + "'";
+    problems.push_back(std::string(resolver.unsendable.size() == 1 ? "secret " : "secrets ") + names +
+                       (resolver.unsendable.size() == 1 ? " holds" : " hold") +
+                       " a control character (a line break inside the value?), which cannot go into an HTTP header");
   }
   if (!problems.empty()) {
     std::string message;

@@ -86,6 +86,20 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
   return out;
 }
 
+std::string upstream_wire(std::string_view method, const Provider& provider, const UpstreamRequest& request,
+                          std::string_view body) {
+  std::string out;
+  std::size_t size = method.size() + request.target.size() + provider.base.host.size() + body.size() + 64;
+  for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 4;
+  out.reserve(size);
+  out.append(method).append(" ").append(request.target).append(" HTTP/1.1\r\nHost: ").append(provider.base.host);
+  if (provider.base.port != (provider.base.tls ? 443 : 80)) out.append(":").append(std::to_string(provider.base.port));
+  out.append("\r\n");
+  for (const auto& [name, value] : request.headers) out.append(name).append(": ").append(value).append("\r\n");
+  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+  return out;
+}
+
 std::optional<Usage> usage_of(const json& response) {
   if (!response.is_object()) return std::nullopt;
   auto it = response.find("usage");

@@ -34,6 +34,12 @@ struct UpstreamRequest {
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
                                        std::string_view client_target, const Headers& client_headers);
 
+// The request as bytes on the wire: request line, Host (with the port when it is not the
+// scheme's default), the headers in order, Content-Length, then the body. HTTP/1.1 keeps the
+// connection open without a Connection header.
+std::string upstream_wire(std::string_view method, const Provider& provider, const UpstreamRequest& request,
+                          std::string_view body);
+
 // The operation part of a client path (see above).
 std::string_view upstream_operation(std::string_view client_path);
 
