@@ -57,7 +57,9 @@ done_ok() {
 
 # Sanitizer builds need a lot of virtual memory and carry their own overhead.
 GW_ASAN=0
-if ldd "$GWCTL" 2> /dev/null | grep -q -e asan -e ubsan; then GW_ASAN=1; fi
+# (Not `ldd | grep -q`: under pipefail, grep quitting at its first match can fail ldd's write.)
+libs=$(ldd "$GWCTL" 2> /dev/null || true)
+if [[ $libs == *asan* || $libs == *ubsan* ]]; then GW_ASAN=1; fi
 GW_TIME=""
 if [[ -x /usr/bin/time ]] && /usr/bin/time -f %M -o /dev/null true 2> /dev/null; then
   GW_TIME=/usr/bin/time

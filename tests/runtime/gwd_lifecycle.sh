@@ -63,7 +63,7 @@ sed 's/"name": "fresh"/"name": "frash"/' "$TMP/b.json" > "$TMP/tampered.json"
 cmp -s "$TMP/b.json" "$TMP/tampered.json" && fail "tampering changed nothing"
 replace "$TMP/tampered.json"
 wait_for "$TMP/gwd.err" '"event":"reload_refused"'
-grep '"event":"reload_refused"' "$TMP/gwd.err" | grep -q 'does not match its content' || fail "refusal does not say why"
+grep -q 'does not match its content' <<< "$(grep -a '"event":"reload_refused"' "$TMP/gwd.err")" || fail "refusal does not say why"
 [[ $(served digest) == "$(digest_of "$TMP/b.json")" ]] || fail "the refused artifact replaced the good one"
 call /fresh
 expect_status 200
