@@ -161,6 +161,7 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
     n->description = s.value("description", std::string());
     if (raw.is_object() && raw.contains("description")) n->description = raw["description"].get<std::string>();
     if (s.contains("pattern") && s["pattern"].is_string()) n->pattern = s["pattern"].get<std::string>();
+    n->pattern_message = s.value("x-gwctl-pattern-message", std::string());
     n->message = s.value("x-gwctl-message", std::string());
     if (auto it = s.find("properties"); it != s.end() && it->is_object()) {
       for (auto p = it->begin(); p != it->end(); ++p) n->properties.emplace_back(p.key(), compile(p.value()));
@@ -176,6 +177,7 @@ Schema::Schema(std::string_view json_text) : impl_(std::make_unique<Impl>()) {
       const nlohmann::json& names = resolve(*it);
       if (names.contains("pattern") && names["pattern"].is_string())
         n->names_pattern = names["pattern"].get<std::string>();
+      n->names_message = names.value("x-gwctl-message", std::string());
     }
     if (auto it = s.find("items"); it != s.end() && it->is_object()) n->items = compile(*it);
     if (auto it = s.find("oneOf"); it != s.end() && it->is_array()) {

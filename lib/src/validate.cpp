@@ -310,9 +310,13 @@ class UnitValidator {
     handled_.insert(path);
     std::string what = s.is_name ? "a valid name (letters, digits, '.', '_', '-'; starting with a letter or digit)"
                                  : fmt::format("of the form {}", s.pattern);
+    // A schema that says why (x-gwctl-pattern-message) is quoted instead of its regular expression.
+    std::string message = s.pattern_message.empty()
+                              ? fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path))
+                              : fmt::format("the value of '{}' {}", last_token(path), s.pattern_message);
     Diagnostic d{Severity::error,
                  "GW104",
-                 fmt::format("'{}' is not {} for '{}'", node.text, what, last_token(path)),
+                 std::move(message),
                  node.span,
                  path,
                  {},
@@ -336,9 +340,11 @@ class UnitValidator {
           handled_.insert(path);
           diags_.report({Severity::error,
                          "GW104",
-                         fmt::format("'{}' is not a valid name (letters, digits, '.', '_', '-'; starting with a "
-                                     "letter or digit)",
-                                     e.key),
+                         s.names_message.empty()
+                             ? fmt::format("'{}' is not a valid name (letters, digits, '.', '_', '-'; starting "
+                                           "with a letter or digit)",
+                                           e.key)
+                             : fmt::format("'{}' {}", e.key, s.names_message),
                          e.key_span,
                          path,
                          {},

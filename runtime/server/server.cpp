@@ -289,8 +289,9 @@ Response error_response(const Error& error, bool keep_alive) {
 
 // A response head as bytes. Written with the body as two buffers in one call: beast's
 // serializer walks a chain of small buffers, which cost more than the rest of a request's own
-// work. Field values come from the config, an upstream response or fixed text, all of which
-// beast's parser or the config loader has checked for line breaks.
+// work. Nothing here escapes: field values are fixed text, an upstream's Content-Type (which
+// beast's parser has read as one header line), or a route's respond headers, which load_config
+// refuses when they hold a control character.
 std::string head_of(const Response& res) {
   std::string out;
   out.reserve(256);

@@ -76,6 +76,25 @@ TEST_CASE("a secret with a line break is refused by name, since it would split t
   CHECK(result.error.find("sk-visible") == std::string::npos);
 }
 
+TEST_CASE("a respond header that would split the response head is refused at load") {
+  auto route_with = [](const std::string& field, const json& value) {
+    json c = test::fixture_config();
+    for (json& r : c["routes"]) {
+      if (r["name"] == "health") r["respond"][field] = value;
+    }
+    return load_config({{"config", c}}, [](const std::string&) { return std::optional<std::string>("x"); });
+  };
+  const std::string refused =
+      "route 'health': a respond header name or value cannot go into an HTTP response (a control character or a "
+      "line break?)";
+  CHECK(route_with("headers", {{"x-ok", "a\r\nset-cookie: evil=1"}}).error == refused);
+  CHECK(route_with("headers", {{"x-a\r\nx-b", "1"}}).error == refused);
+  CHECK(route_with("headers", {{"bad name", "1"}}).error == refused);
+  CHECK(route_with("content_type", "text/plain\n\nbody").error == refused);
+  CHECK(route_with("headers", {{"x-tag", "a\tb"}}).error == refused);  // a tab is a control character too
+  CHECK(route_with("headers", {{"cache-control", "no-store, max-age=0"}}).ok());
+}
+
 TEST_CASE("a deployment of an undefined provider is refused at load") {
   json c = test::fixture_config();
   c["models"]["mini"]["deployments"][0]["provider"] = "nope";

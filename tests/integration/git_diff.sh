@@ -92,11 +92,6 @@ chat_public() {
   sed -i '0,/auth: {type: api_key}/s//auth: {type: none, public: true, reason: open beta}/' "$1/base/routes.yaml"
 }
 
-commit() { # DIR MESSAGE
-  git -C "$1" add -A
-  git -C "$1" commit -q -m "$2"
-}
-
 new_repo() { # DIR [SUBFOLDER]
   local root=$1/${2:-}
   mkdir -p "$1"

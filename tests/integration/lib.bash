@@ -137,6 +137,12 @@ isolated_git() {
   mkdir -p "$HOME"
 }
 
+# commit DIR MESSAGE: stages everything in the repository DIR and commits it.
+commit() {
+  git -C "$1" add -A
+  git -C "$1" commit -q -m "$2"
+}
+
 # A minimal valid config root in $1: environments dev and prod, one base file.
 make_tree() {
   local d=$1

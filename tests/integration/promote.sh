@@ -49,10 +49,6 @@ EOF
   printf 'gateway:\n  replicas: 6\n' > "$d/envs/prod.yaml"
   commit "$d" A
 }
-commit() {
-  git -C "$1" add -A
-  git -C "$1" commit -q -m "$2"
-}
 # json FILE EXPR: evaluates a Python expression over the artifact `a`; fails when false.
 json_ok() {
   python3 -c "import json, sys

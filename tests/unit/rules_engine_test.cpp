@@ -233,28 +233,28 @@ schema: {{required: [total]}}
 TEST_CASE("a rule reaches a key with a slash through ~1, in select and in a pattern's properties", "[rules][custom]") {
   std::string prod = R"(routes:
   - name: health
-    match: {path: /healthz}
+    match: {path: /healthz, headers: {x/trace: nope}}
     auth: {type: none, public: true, reason: probe}
-    respond: {status: 200, body: ok, headers: {x/trace: nope}}
+    respond: {status: 200, body: ok}
 )";
   auto files = project_with(prod);
   files["rules/long.yaml"] =
-      "id: ACME010\ntitle: long header\nseverity: warning\nselect: /routes/*/respond/headers/x~1trace\nschema: "
+      "id: ACME010\ntitle: long header\nseverity: warning\nselect: /routes/*/match/headers/x~1trace\nschema: "
       "{minLength: 5}\n";
   files["rules/ok.yaml"] =
-      "id: ACME011\ntitle: ok header\nseverity: warning\nselect: /routes/*/respond/headers\nschema: {properties: "
+      "id: ACME011\ntitle: ok header\nseverity: warning\nselect: /routes/*/match/headers\nschema: {properties: "
       "{x/trace: {pattern: '^ok'}}}\n";
   auto l = lint_with(files);
   INFO(l.dump());
   CHECK(l.loaded("GW117").empty());
   auto selected = l.of("ACME010");
   REQUIRE(selected.size() == 1);
-  CHECK(selected[0].diag.path == "/routes/1/respond/headers/x~1trace");
-  CHECK(selected[0].diag.message == "long header at routes[health].respond.headers.x/trace");
+  CHECK(selected[0].diag.path == "/routes/1/match/headers/x~1trace");
+  CHECK(selected[0].diag.message == "long header at routes[health].match.headers.x/trace");
   CHECK(l.at(selected[0].diag.span) == "envs/prod.yaml:" + pos(prod, "nope"));
   auto patterned = l.of("ACME011");
   REQUIRE(patterned.size() == 1);
-  CHECK(patterned[0].diag.path == "/routes/1/respond/headers/x~1trace");
+  CHECK(patterned[0].diag.path == "/routes/1/match/headers/x~1trace");
   CHECK(l.at(patterned[0].diag.span) == "envs/prod.yaml:" + pos(prod, "nope"));
 }
 

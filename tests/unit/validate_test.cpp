@@ -95,6 +95,29 @@ TEST_CASE("a name with spaces is refused by pattern, checked with RE2", "[valida
   CHECK(c->result.diags.all()[0].message.find("'my provider' is not a valid name") == 0);
 }
 
+TEST_CASE("a respond header with a line break is refused where it is written, without the regex", "[validate]") {
+  auto c = compile(
+      project_with("routes:\n  - name: health\n    match: {path: /h}\n    auth: {type: none, public: true, "
+                   "reason: probe}\n    respond:\n      status: 200\n      headers: {x-a: \"1\\r\\nset-cookie: a=b\", "
+                   "'x b': '1'}\n      content_type: \"text/plain\\n\"\n"),
+      "prod");
+  auto message_at = [&](std::string_view path) -> std::string {
+    for (const auto& d : c->result.diags.all()) {
+      if (d.path.ends_with(path)) return fmt::format("{}:{} {} {}", d.span.line, d.span.column, d.rule, d.message);
+    }
+    return "<none>";
+  };
+  CHECK(message_at("/respond/headers/x-a") ==
+        "7:22 GW104 the value of 'x-a' holds a control character (a line break?), which cannot go into an HTTP "
+        "header");
+  CHECK(message_at("/respond/headers/x b") ==
+        "7:46 GW104 'x b' is not an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)");
+  CHECK(message_at("/respond/content_type") ==
+        "8:21 GW104 the value of 'content_type' holds a control character (a line break?), which cannot go into an "
+        "HTTP header");
+  CHECK(c->result.artifact.is_null());
+}
+
 TEST_CASE("every problem of a run is reported, not only the first", "[validate]") {
   auto c = compile(
       project_with("gateway: {replicas: 0, listn: x}\nroutes:\n  - name: chat\n    timeouts: {total: 1x}\n"), "prod");

@@ -39,7 +39,9 @@ struct SchemaNode {
   bool closed = false;                                                // additionalProperties: false
   const SchemaNode* items = nullptr;
   std::string pattern;                                    // checked with RE2 through Schema::matches
+  std::string pattern_message;                            // x-gwctl-pattern-message: why a value fails it
   std::string names_pattern;                              // propertyNames pattern
+  std::string names_message;                              // its x-gwctl-message: why a key fails it
   std::vector<std::vector<std::string>> one_of_required;  // oneOf made only of `required` branches
   std::string message;                                    // x-gwctl-message
   bool holds_secret = false;  // a secret reference, or a list/mapping whose values are secret references

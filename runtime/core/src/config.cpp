@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <set>
@@ -83,6 +84,21 @@ std::optional<Budget> budget(const json& v) {
   return Budget{real(v, "usd", 0), std::max<Millis>(1, num(v, "per", 86400000))};
 }
 
+// Whether `value` can be sent as an HTTP header value: no control characters, so no line break
+// that would end the header early.
+bool header_safe(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// Whether `name` is an HTTP header name (an RFC 9110 token).
+bool header_name(std::string_view name) {
+  constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  return !name.empty() && std::all_of(name.begin(), name.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || extra.find(c) != std::string_view::npos;
+  });
+}
+
 // Collects the names of missing secrets instead of failing on the first.
 struct SecretResolver {
   const SecretSource& source;
@@ -97,8 +113,7 @@ struct SecretResolver {
       missing.insert(name.get<std::string>());
       return {};
     }
-    if (std::any_of(value->begin(), value->end(),
-                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) {
+    if (!header_safe(*value)) {
       unsendable.insert(name.get<std::string>());
       return {};
     }
@@ -288,6 +303,15 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
       respond.content_type = str(resp, "content_type", "text/plain");
       for (const auto& [h, v] : at(resp, "headers").items()) {
         if (v.is_string()) respond.headers.emplace_back(h, v.get<std::string>());
+      }
+      // The artifact schema says the same, but gwd checks it here too: these go into response
+      // heads as written (see head_of in the server).
+      bool sendable = header_safe(respond.content_type);
+      for (const auto& [h, v] : respond.headers) sendable = sendable && header_name(h) && header_safe(v);
+      if (!sendable) {
+        problems.push_back("route '" + route.name +
+                           "': a respond header name or value cannot go into an HTTP response (a control "
+                           "character or a line break?)");
       }
       route.respond = std::move(respond);
     }
