@@ -1,4 +1,6 @@
 // gwd: serves a compiled gwctl artifact (DESIGN.md section 8; man/gwd.8).
+#include <malloc.h>
+
 #include <cstdio>
 #include <string>
 #include <thread>
@@ -9,6 +11,11 @@
 #include "server.hpp"
 
 int main(int argc, char** argv) {
+  // glibc hands freed memory at the top of a thread's heap back to the kernel once it passes
+  // 128 KiB (madvise), and the next requests fault it in again: on a busy gateway that churn,
+  // with its TLB shootdowns across cores, cost more system time than the sockets. Keep up to
+  // 32 MiB of it.
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
   gwd::Options options;
   options.threads = static_cast<int>(std::min(4u, std::max(1u, std::thread::hardware_concurrency())));
   std::vector<std::string> provider_urls;

@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include <charconv>
 #include <cstdio>
 
 namespace gwd {
@@ -17,16 +18,18 @@ void family(std::string& out, const char* name, const char* type, const char* he
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
 }
 
-void series(std::string& out, const char* name, const std::map<std::string, double>& values) {
+void series(std::string& out, const char* name, const std::map<std::string, double, std::less<>>& values) {
   for (const auto& [labels, v] : values)
     out.append(name).append("{").append(labels).append("} ").append(num(v)).append("\n");
 }
 
 }  // namespace
 
-std::string label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
+void append_label(std::string& out, std::string_view value) {
+  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
+    out.append(value);
+    return;
+  }
   for (char c : value) {
     if (c == '\\' || c == '"') out.push_back('\\');
     if (c == '\n') {
@@ -35,17 +38,61 @@ std::string label_value(std::string_view value) {
     }
     out.push_back(c);
   }
+}
+
+std::string label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  append_label(out, value);
   return out;
 }
 
+namespace {
+
+// The label set `name="value",…` in a per-thread buffer: a series that exists already is then
+// found without allocating.
+class Labels {
+ public:
+  Labels& add(std::string_view name, std::string_view value) {
+    if (!text_.empty()) text_.push_back(',');
+    text_.append(name).append("=\"");
+    append_label(text_, value);
+    text_.push_back('"');
+    return *this;
+  }
+  std::string_view text() const { return text_; }
+  std::size_t size() const { return text_.size(); }
+  void truncate(std::size_t size) { text_.resize(size); }
+
+  static Labels& start() {
+    thread_local Labels labels;
+    labels.text_.clear();
+    return labels;
+  }
+
+ private:
+  std::string text_;
+};
+
+template <class Map>
+typename Map::mapped_type& at(Map& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
+  return it->second;
+}
+
+}  // namespace
+
 void Metrics::request(std::string_view route, std::string_view model, std::string_view deployment, int status,
                       double seconds) {
-  std::string r = "route=\"" + label_value(route) + "\"";
-  std::string key = r + ",model=\"" + label_value(model) + "\",deployment=\"" + label_value(deployment) +
-                    "\",status=\"" + std::to_string(status) + "\"";
+  char code[16];
+  auto [end, ec] = std::to_chars(code, code + sizeof code, status);
+  Labels& labels = Labels::start().add("route", route);
+  std::size_t route_only = labels.size();
+  labels.add("model", model).add("deployment", deployment).add("status", std::string_view(code, end - code));
   std::lock_guard lock(mu_);
-  requests_[key] += 1;
-  Histogram& h = latency_[r];
+  at(requests_, labels.text()) += 1;
+  Histogram& h = at(latency_, labels.text().substr(0, route_only));
   for (std::size_t i = 0; i < bounds.size(); ++i) {
     if (seconds <= bounds[i]) h.buckets[i] += 1;
   }
@@ -54,33 +101,37 @@ void Metrics::request(std::string_view route, std::string_view model, std::strin
 }
 
 void Metrics::attempt(std::string_view deployment, std::string_view outcome) {
-  std::string key = "deployment=\"" + label_value(deployment) + "\",outcome=\"" + label_value(outcome) + "\"";
+  Labels& labels = Labels::start().add("deployment", deployment).add("outcome", outcome);
   std::lock_guard lock(mu_);
-  attempts_[key] += 1;
+  at(attempts_, labels.text()) += 1;
 }
 
 void Metrics::tokens(std::string_view route, std::string_view model, std::int64_t input, std::int64_t output,
                      double usd) {
-  std::string base = "route=\"" + label_value(route) + "\",model=\"" + label_value(model) + "\"";
+  Labels& labels = Labels::start().add("route", route).add("model", model);
+  std::size_t base = labels.size();
   std::lock_guard lock(mu_);
-  tokens_[base + ",kind=\"input\""] += static_cast<double>(input);
-  tokens_[base + ",kind=\"output\""] += static_cast<double>(output);
-  cost_[base] += usd;
+  at(cost_, labels.text()) += usd;
+  at(tokens_, labels.add("kind", "input").text()) += static_cast<double>(input);
+  labels.truncate(base);
+  at(tokens_, labels.add("kind", "output").text()) += static_cast<double>(output);
 }
 
 void Metrics::limit_rejection(std::string_view route) {
+  Labels& labels = Labels::start().add("route", route);
   std::lock_guard lock(mu_);
-  rejections_["route=\"" + label_value(route) + "\""] += 1;
+  at(rejections_, labels.text()) += 1;
 }
 
 void Metrics::ejection(std::string_view deployment) {
+  Labels& labels = Labels::start().add("deployment", deployment);
   std::lock_guard lock(mu_);
-  ejections_["deployment=\"" + label_value(deployment) + "\""] += 1;
+  at(ejections_, labels.text()) += 1;
 }
 
 void Metrics::reload(bool ok) {
   std::lock_guard lock(mu_);
-  reloads_[ok ? "result=\"ok\"" : "result=\"refused\""] += 1;
+  at(reloads_, ok ? "result=\"ok\"" : "result=\"refused\"") += 1;
 }
 
 std::string Metrics::render(std::string_view config_digest, std::string_view environment,

@@ -37,17 +37,18 @@ class Metrics {
     double sum = 0;
   };
   mutable std::mutex mu_;
-  std::map<std::string, double> requests_;    // label set → count
-  std::map<std::string, Histogram> latency_;  // route label → histogram
-  std::map<std::string, double> attempts_;
-  std::map<std::string, double> tokens_;
-  std::map<std::string, double> cost_;
-  std::map<std::string, double> rejections_;
-  std::map<std::string, double> ejections_;
-  std::map<std::string, double> reloads_;
+  std::map<std::string, double, std::less<>> requests_;    // label set → count
+  std::map<std::string, Histogram, std::less<>> latency_;  // route label → histogram
+  std::map<std::string, double, std::less<>> attempts_;
+  std::map<std::string, double, std::less<>> tokens_;
+  std::map<std::string, double, std::less<>> cost_;
+  std::map<std::string, double, std::less<>> rejections_;
+  std::map<std::string, double, std::less<>> ejections_;
+  std::map<std::string, double, std::less<>> reloads_;
 };
 
 // `value` escaped for a Prometheus label (backslash, quote, newline).
 std::string label_value(std::string_view value);
+void append_label(std::string& out, std::string_view value);
 
 }  // namespace gwd

@@ -12,6 +12,12 @@ namespace {
 Headers headers(std::initializer_list<std::pair<std::string_view, std::string_view>> items) {
   return Headers{items};
 }
+// A checked body; the literal outlives it.
+RequestBody body(std::string_view text) {
+  BodyResult parsed = parse_body(text);
+  REQUIRE_FALSE(parsed.error);
+  return parsed.body;
+}
 }  // namespace
 
 TEST_CASE("an exact path matches only itself, and the method must be listed") {
@@ -97,7 +103,7 @@ TEST_CASE("a consumer outside the route's scope is 403, a '*' scope allows every
 }
 
 TEST_CASE("a body that is not a JSON object is 400") {
-  CHECK(parse_body("{\"model\": \"gpt\"}").body["model"] == "gpt");
+  CHECK(parse_body("{\"model\": \"gpt\"}").body.model == "gpt");
   auto bad = parse_body("model=gpt");
   REQUIRE(bad.error);
   CHECK(bad.error->status == 400);
@@ -112,25 +118,27 @@ TEST_CASE("the body's model is used when the route allows it, else the route's d
   auto config = test::fixture();
   const Route& chat = *config->route("chat");
   const Consumer* web = &config->consumers[0];
-  CHECK(choose_model(*config, chat, web, json{{"model", "gpt"}}).model->name == "gpt");
-  CHECK(choose_model(*config, chat, web, json::object()).model->name == "mini");
-  CHECK(choose_model(*config, chat, web, json{{"model", nullptr}}).model->name == "mini");
+  CHECK(choose_model(*config, chat, web, body(R"({"model": "gpt"})")).model->name == "gpt");
+  CHECK(choose_model(*config, chat, web, body("{}")).model->name == "mini");
+  CHECK(choose_model(*config, chat, web, body(R"({"model": null})")).model->name == "mini");
+  // Escapes are decoded, and a duplicated member counts with its last value.
+  CHECK(choose_model(*config, chat, web, body(R"({"model": "sonnet", "model": "g\u0070t"})")).model->name == "gpt");
 }
 
 TEST_CASE("a model the route does not serve is 400 listing the allowed ones") {
   auto config = test::fixture();
-  auto c = choose_model(*config, *config->route("chat"), nullptr, json{{"model", "gpt-5"}});
+  auto c = choose_model(*config, *config->route("chat"), nullptr, body(R"({"model": "gpt-5"})"));
   REQUIRE(c.error);
   CHECK(c.error->status == 400);
   CHECK(c.error->message == "model 'gpt-5' is not served on route 'chat' (expected one of 'gpt', 'mini', 'sonnet')");
-  auto n = choose_model(*config, *config->route("chat"), nullptr, json{{"model", 4}});
+  auto n = choose_model(*config, *config->route("chat"), nullptr, body(R"({"model": 4})"));
   REQUIRE(n.error);
   CHECK(n.error->status == 400);
 }
 
 TEST_CASE("a model outside the consumer's models is 403") {
   auto config = test::fixture();
-  auto c = choose_model(*config, *config->route("chat"), &config->consumers[0], json{{"model", "sonnet"}});
+  auto c = choose_model(*config, *config->route("chat"), &config->consumers[0], body(R"({"model": "sonnet"})"));
   REQUIRE(c.error);
   CHECK(c.error->status == 403);
   CHECK(c.error->message == "consumer 'web' may not use model 'sonnet'");
@@ -168,13 +176,26 @@ TEST_CASE("when every deployment is ejected the pick still follows the weights")
   CHECK(primary > 850);
 }
 
-TEST_CASE("the model is rewritten to the deployment id and stream is read only when it is true") {
-  json body = {{"model", "gpt"}, {"stream", true}};
+TEST_CASE("the model is spliced into the client's body, which is otherwise forwarded byte for byte") {
   Deployment d;
   d.id = "gpt-4o-2024-11-20";
-  rewrite_model(body, d);
-  CHECK(body["model"] == "gpt-4o-2024-11-20");
-  CHECK(wants_stream(body));
-  CHECK(!wants_stream(json{{"stream", "yes"}}));
-  CHECK(!wants_stream(json::object()));
+  CHECK(rewrite_model(body(R"( {"messages": [{"model": "x"}],  "model" : "gpt", "n": 1.50} )"), d) ==
+        R"( {"messages": [{"model": "x"}],  "model" : "gpt-4o-2024-11-20", "n": 1.50} )");
+  // Every top-level "model" is rewritten, so the upstream cannot read another one.
+  CHECK(rewrite_model(body(R"({"model":"a","model":null})"), d) ==
+        R"({"model":"gpt-4o-2024-11-20","model":"gpt-4o-2024-11-20"})");
+  // A body without one gets it as its first member.
+  CHECK(rewrite_model(body(R"({ "messages": []})"), d) == R"({"model":"gpt-4o-2024-11-20", "messages": []})");
+  CHECK(rewrite_model(body("{ }"), d) == R"({"model":"gpt-4o-2024-11-20" })");
+  d.id = "acme/\"quoted\"\n";
+  CHECK(rewrite_model(body("{}"), d) == R"({"model":"acme/\"quoted\"\n"})");
+  CHECK(json::parse(rewrite_model(body(R"({"model": "gpt", "stream": true})"), d))["model"] == d.id);
+}
+
+TEST_CASE("stream is read only when the top-level stream is true") {
+  CHECK(wants_stream(body(R"({"model": "gpt", "stream": true})")));
+  CHECK(!wants_stream(body(R"({"stream": "yes"})")));
+  CHECK(!wants_stream(body(R"({"stream": true, "stream": false})")));
+  CHECK(!wants_stream(body(R"({"options": {"stream": true}})")));
+  CHECK(!wants_stream(body("{}")));
 }

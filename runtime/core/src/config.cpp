@@ -1,11 +1,13 @@
 #include "gwd/config.hpp"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
+#include <memory>
 #include <set>
 
 #include "gwctl/signing.hpp"
@@ -178,8 +180,18 @@ const Route* Config::route(std::string_view name) const {
 }
 
 KeyDigest digest_key(std::string_view key) {
+  // SHA256() looks the algorithm up in OpenSSL's provider registry and allocates a context on
+  // every call, which costs more than hashing a key: the algorithm is fetched once, and each
+  // thread keeps its context.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   KeyDigest d{};
-  SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), d.data());
+  unsigned int size = 0;
+  if (sha256 == nullptr || !context || EVP_DigestInit_ex(context.get(), sha256, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), key.data(), key.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), d.data(), &size) != 1) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), d.data());
+  }
   return d;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "json_scan.hpp"
 #include "text.hpp"
 
 namespace gwd {
@@ -109,18 +110,38 @@ std::optional<Error> check_scope(const Route& route, const Consumer* consumer) {
 }
 
 BodyResult parse_body(std::string_view text) {
-  json body = json::parse(text, nullptr, false);
-  if (body.is_discarded()) return {json(), Error{400, "invalid_request", "the request body is not valid JSON"}};
-  if (!body.is_object()) return {json(), Error{400, "invalid_request", "the request body must be a JSON object"}};
+  static const std::vector<std::string_view> keys = {"model", "stream"};
+  detail::JsonScan scan = detail::scan_json(text, keys);
+  if (!scan.valid) return {{}, Error{400, "invalid_request", "the request body is not valid JSON"}};
+  if (!scan.object) return {{}, Error{400, "invalid_request", "the request body must be a JSON object"}};
+  RequestBody body;
+  body.text = text;
+  body.open_at = scan.open_at;
+  for (const detail::JsonMember& m : scan.members) {
+    if (m.key == "stream") {
+      body.stream = m.value == "true";
+      continue;
+    }
+    body.model_values.emplace_back(m.value_at, m.value.size());
+    if (m.value == "null") {
+      body.model_kind = RequestBody::ModelKind::none;
+    } else if (m.value.front() == '"') {
+      body.model_kind = RequestBody::ModelKind::string;
+      body.model = detail::decode_json_string(m.value);
+    } else {
+      body.model_kind = RequestBody::ModelKind::other;
+    }
+  }
   return {std::move(body), std::nullopt};
 }
 
-ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer, const json& body) {
+ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer, const RequestBody& body) {
   std::string name;
-  auto it = body.is_object() ? body.find("model") : body.end();
-  if (body.is_object() && it != body.end() && !it->is_null()) {
-    if (!it->is_string()) return {nullptr, Error{400, "invalid_request", "the body's \"model\" must be a string"}};
-    name = it->get<std::string>();
+  if (body.model_kind == RequestBody::ModelKind::other) {
+    return {nullptr, Error{400, "invalid_request", "the body's \"model\" must be a string"}};
+  }
+  if (body.model_kind == RequestBody::ModelKind::string) {
+    name = body.model;
     if (std::find(route.models.begin(), route.models.end(), name) == route.models.end()) {
       std::string allowed;
       for (const std::string& m : route.models) allowed += (allowed.empty() ? "'" : ", '") + m + "'";
@@ -166,13 +187,31 @@ const Deployment* pick_deployment(const Model& model, const std::function<bool(c
   return &model.deployments.back();
 }
 
-void rewrite_model(json& body, const Deployment& deployment) {
-  body["model"] = deployment.id;
+std::string rewrite_model(const RequestBody& body, const Deployment& deployment) {
+  std::string id;
+  detail::append_json_string(id, deployment.id);
+  std::string_view text = body.text;
+  std::string out;
+  out.reserve(text.size() + id.size() + 16);
+  if (body.model_values.empty()) {
+    out.append(text.substr(0, body.open_at + 1)).append("\"model\":").append(id);
+    std::string_view rest = text.substr(body.open_at + 1);
+    std::size_t next = rest.find_first_not_of(" \t\r\n");
+    if (next != std::string_view::npos && rest[next] != '}') out.push_back(',');
+    out.append(rest);
+    return out;
+  }
+  std::size_t from = 0;
+  for (const auto& [at, size] : body.model_values) {
+    out.append(text.substr(from, at - from)).append(id);
+    from = at + size;
+  }
+  out.append(text.substr(from));
+  return out;
 }
 
-bool wants_stream(const json& body) {
-  auto it = body.find("stream");
-  return it != body.end() && it->is_boolean() && it->get<bool>();
+bool wants_stream(const RequestBody& body) {
+  return body.stream;
 }
 
 }  // namespace gwd

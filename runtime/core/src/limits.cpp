@@ -1,20 +1,37 @@
 #include "gwd/limits.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <span>
 #include <vector>
 
 namespace gwd {
 
 namespace {
 
+void append_number(std::string& out, std::int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
 // The counter name of limit `index` of `owner` ("r:chat" or "c:web-app") for `key_value`.
-std::string counter_key(std::string_view owner, std::size_t index, const Limit& limit, std::string_view key_value) {
-  std::string key;
-  key.reserve(owner.size() + key_value.size() + 40);
-  key.append(owner).append("#").append(std::to_string(index)).append(limit.unit == Limit::Unit::tokens ? "t" : "r");
-  key.append(std::to_string(limit.amount)).append("/").append(std::to_string(limit.per)).append("@").append(key_value);
-  return key;
+void counter_key(std::string& key, std::string_view kind, std::string_view owner, std::size_t index, const Limit& limit,
+                 std::string_view key_value) {
+  key.assign(kind).append(owner).push_back('#');
+  append_number(key, static_cast<std::int64_t>(index));
+  key.append(limit.unit == Limit::Unit::tokens ? "t" : "r");
+  append_number(key, limit.amount);
+  key.push_back('/');
+  append_number(key, limit.per);
+  key.push_back('@');
+  key.append(key_value);
+}
+
+void budget_key(std::string& key, std::string_view kind, std::string_view owner, const Budget& budget) {
+  key.assign(kind).append(owner).push_back('$');
+  append_number(key, budget.per);
 }
 
 std::string_view key_value(const Limit& limit, const Consumer* consumer, std::string_view ip) {
@@ -35,26 +52,45 @@ struct Applied {
   const Budget* budget = nullptr;
 };
 
-// Every limit and budget that applies to a request, with its counter name.
-std::vector<Applied> applied(const Route& route, const Consumer* consumer, std::string_view ip) {
-  std::vector<Applied> out;
-  std::string owner = "r:" + route.name;
+// Every limit and budget that applies to a request, with its counter name. The list is the
+// calling thread's, reused (with its strings' capacity) by the next call.
+std::span<Applied> applied(const Route& route, const Consumer* consumer, std::string_view ip) {
+  thread_local std::vector<Applied> out;
+  std::size_t n = 0;
+  auto next = [&]() -> Applied& {
+    if (n == out.size()) out.emplace_back();
+    return out[n++];
+  };
   for (std::size_t i = 0; i < route.limits.size(); ++i) {
     const Limit& l = route.limits[i];
-    out.push_back({counter_key(owner, i, l, key_value(l, consumer, ip)), &l, nullptr});
+    Applied& a = next();
+    counter_key(a.key, "r:", route.name, i, l, key_value(l, consumer, ip));
+    a.limit = &l;
+    a.budget = nullptr;
   }
-  if (route.budget) out.push_back({owner + "$" + std::to_string(route.budget->per), nullptr, &*route.budget});
+  if (route.budget) {
+    Applied& a = next();
+    budget_key(a.key, "r:", route.name, *route.budget);
+    a.limit = nullptr;
+    a.budget = &*route.budget;
+  }
   if (consumer != nullptr) {
-    std::string cowner = "c:" + consumer->name;
     for (std::size_t i = 0; i < consumer->limits.size(); ++i) {
       // A consumer's own limits count over all its requests, whatever their key says.
       const Limit& l = consumer->limits[i];
-      out.push_back({counter_key(cowner, i, l, {}), &l, nullptr});
+      Applied& a = next();
+      counter_key(a.key, "c:", consumer->name, i, l, {});
+      a.limit = &l;
+      a.budget = nullptr;
     }
-    if (consumer->budget)
-      out.push_back({cowner + "$" + std::to_string(consumer->budget->per), nullptr, &*consumer->budget});
+    if (consumer->budget) {
+      Applied& a = next();
+      budget_key(a.key, "c:", consumer->name, *consumer->budget);
+      a.limit = nullptr;
+      a.budget = &*consumer->budget;
+    }
   }
-  return out;
+  return {out.data(), n};
 }
 
 // Brings a fixed-window counter to the window holding `now`.
@@ -73,7 +109,8 @@ std::optional<Error> Limiter::admit(const Route& route, const Consumer* consumer
   if (all.empty()) return std::nullopt;
   std::lock_guard lock(mu_);
   prune(now);
-  std::vector<Counter*> buckets;
+  thread_local std::vector<Counter*> buckets;
+  buckets.clear();
   Millis wait = 0;
   std::string what;
   for (const Applied& a : all) {

@@ -50,13 +50,13 @@ Admission admit(const Config& config, Limiter& limiter, const ClientRequest& req
   return a;
 }
 
-PreparedAttempt prepare_attempt(const Config& config, const Model& model, nlohmann::json& body,
+PreparedAttempt prepare_attempt(const Config& config, const Model& model, const RequestBody& body,
                                 const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
                                 std::string_view target, const Headers& headers) {
   PreparedAttempt p;
   p.deployment = pick_deployment(model, is_ejected, random);
   p.provider = &config.providers[p.deployment->provider];
-  rewrite_model(body, *p.deployment);
+  p.body = rewrite_model(body, *p.deployment);
   p.request = build_upstream_request(*p.provider, *p.deployment, target, headers);
   return p;
 }

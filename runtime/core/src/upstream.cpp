@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
+#include "json_scan.hpp"
 #include "text.hpp"
 
 namespace gwd {
 
 namespace {
-
-using json = nlohmann::json;
 
 using detail::iequals;
 
@@ -32,10 +32,53 @@ constexpr std::array<std::string_view, 17> dropped = {"connection",
                                                       "accept-encoding",
                                                       "cookie"};
 
-std::optional<std::int64_t> count(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<std::int64_t>();
+// An integer member (no fraction or exponent, as nlohmann's is_number_integer) of a scanned
+// object.
+std::optional<std::int64_t> count(const detail::JsonScan& object, std::string_view key) {
+  const detail::JsonMember* m = detail::last_member(object, key);
+  if (m == nullptr) return std::nullopt;
+  std::int64_t value = 0;
+  const char* end = m->value.data() + m->value.size();
+  auto [stop, ec] = std::from_chars(m->value.data(), end, value);
+  if (ec != std::errc() || stop != end) return std::nullopt;
+  return value;
+}
+
+// The usage of a response object's text. Anthropic streams report it inside "message"
+// (message_start events), which is followed a few levels down at most.
+std::optional<Usage> usage_in(std::string_view text, int depth) {
+  static const std::vector<std::string_view> keys = {"usage", "message"};
+  detail::JsonScan response = detail::scan_json(text, keys);
+  if (!response.valid || !response.object) return std::nullopt;
+  const detail::JsonMember* usage = detail::last_member(response, "usage");
+  if (usage == nullptr || usage->value.front() != '{') {
+    const detail::JsonMember* message = detail::last_member(response, "message");
+    if (message != nullptr && message->value.front() == '{' && depth < 4) return usage_in(message->value, depth + 1);
+    return std::nullopt;
+  }
+  static const std::vector<std::string_view> names = {"prompt_tokens", "completion_tokens", "input_tokens",
+                                                      "output_tokens", "total_tokens"};
+  detail::JsonScan u = detail::scan_json(usage->value, names);
+  Usage out;
+  if (auto in = count(u, "prompt_tokens")) {
+    out.input = *in;
+    out.output = count(u, "completion_tokens").value_or(0);
+    return out;
+  }
+  if (auto in = count(u, "input_tokens")) {
+    out.input = *in;
+    out.output = count(u, "output_tokens").value_or(0);
+    return out;
+  }
+  if (auto output = count(u, "output_tokens")) {
+    out.output = *output;
+    return out;
+  }
+  if (auto total = count(u, "total_tokens")) {
+    out.input = *total;
+    return out;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -100,48 +143,10 @@ std::string upstream_wire(std::string_view method, const Provider& provider, con
   return out;
 }
 
-std::optional<Usage> usage_of(const json& response) {
-  if (!response.is_object()) return std::nullopt;
-  auto it = response.find("usage");
-  if (it == response.end() || !it->is_object()) {
-    // Anthropic streams report usage inside "message" (message_start) events.
-    auto message = response.find("message");
-    if (message != response.end() && message->is_object()) return usage_of(*message);
-    return std::nullopt;
-  }
-  const json& u = *it;
-  Usage usage;
-  if (auto in = count(u, "prompt_tokens")) {
-    usage.input = *in;
-    usage.output = count(u, "completion_tokens").value_or(0);
-    return usage;
-  }
-  if (auto in = count(u, "input_tokens")) {
-    usage.input = *in;
-    usage.output = count(u, "output_tokens").value_or(0);
-    return usage;
-  }
-  if (auto out = count(u, "output_tokens")) {
-    usage.output = *out;
-    return usage;
-  }
-  if (auto total = count(u, "total_tokens")) {
-    usage.input = *total;
-    return usage;
-  }
-  return std::nullopt;
-}
-
 std::optional<Usage> usage_of_body(std::string_view body) {
-  // Only "usage" and "message" of the top-level object are kept: the choices, often most of
-  // the body, are read but never built.
-  json::parser_callback_t keep = [](int depth, json::parse_event_t event, json& parsed) {
-    if (event != json::parse_event_t::key || depth != 1) return true;
-    return parsed == "usage" || parsed == "message";
-  };
-  json response = json::parse(body, keep, false);
-  if (response.is_discarded()) return std::nullopt;
-  return usage_of(response);
+  // Only "usage" (or "message") of the top-level object is read: the choices, often most of
+  // the body, are only checked.
+  return usage_in(body, 0);
 }
 
 void SseUsageScanner::feed(std::string_view chunk) {

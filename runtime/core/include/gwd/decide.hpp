@@ -13,8 +13,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "gwd/config.hpp"
 
 namespace gwd {
@@ -58,9 +56,23 @@ bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key);
 // 403 when the consumer's `routes` do not name the route (or "*"). No consumer: allowed.
 std::optional<Error> check_scope(const Route& route, const Consumer* consumer);
 
-// The request body as JSON: 400 unless it is a JSON object.
+// The request body as the decisions see it: the client's text, checked to be one JSON object,
+// with its top-level "model" and "stream" read out. Nothing else of it is parsed: the upstream
+// gets the client's bytes with the model spliced in (rewrite_model).
+struct RequestBody {
+  std::string_view text;  // the client's body, which must outlive this
+  enum class ModelKind : std::uint8_t { none, string, other };
+  ModelKind model_kind = ModelKind::none;  // of the last top-level "model" (none: absent or null)
+  std::string model;                       // its value when a string
+  // Every top-level "model" value (offset and length in `text`), duplicates included.
+  std::vector<std::pair<std::size_t, std::size_t>> model_values;
+  std::size_t open_at = 0;  // offset of the object's '{'
+  bool stream = false;      // the last top-level "stream" is true
+};
+
+// 400 unless the body is one JSON object.
 struct BodyResult {
-  nlohmann::json body;
+  RequestBody body;
   std::optional<Error> error;
 };
 BodyResult parse_body(std::string_view text);
@@ -72,8 +84,7 @@ struct ModelChoice {
   const Model* model = nullptr;
   std::optional<Error> error;
 };
-ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer,
-                         const nlohmann::json& body);
+ModelChoice choose_model(const Config& config, const Route& route, const Consumer* consumer, const RequestBody& body);
 
 // A deployment by weight among those not ejected, from `random` (any 64-bit value, uniform);
 // when every deployment is ejected, among all of them (serving beats refusing). nullptr only
@@ -81,10 +92,11 @@ ModelChoice choose_model(const Config& config, const Route& route, const Consume
 const Deployment* pick_deployment(const Model& model, const std::function<bool(const Deployment&)>& is_ejected,
                                   std::uint64_t random);
 
-// Writes the deployment's upstream id into the body's "model".
-void rewrite_model(nlohmann::json& body, const Deployment& deployment);
+// The upstream body: the client's text with every top-level "model" set to the deployment's
+// upstream id (added as the first member when the body has none).
+std::string rewrite_model(const RequestBody& body, const Deployment& deployment);
 
 // Whether the body asks for a stream ("stream": true).
-bool wants_stream(const nlohmann::json& body);
+bool wants_stream(const RequestBody& body);
 
 }  // namespace gwd

@@ -12,9 +12,8 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "gwd/config.hpp"
 #include "gwd/decide.hpp"
@@ -39,7 +38,7 @@ struct Admission {
   const Route* route = nullptr;
   const Consumer* consumer = nullptr;
   const Model* model = nullptr;  // the alias asked for (forward only)
-  nlohmann::json body;           // the parsed body (forward only)
+  RequestBody body;              // the checked body, a view of the request's (forward only)
   std::optional<Error> error;    // the client's answer when refused (404 for no route)
 };
 
@@ -49,11 +48,12 @@ struct PreparedAttempt {
   const Deployment* deployment = nullptr;
   const Provider* provider = nullptr;
   UpstreamRequest request;
+  std::string body;  // the client's body with "model" set to the deployment's id
 };
 
 // One attempt on `model`: a deployment by weight (see pick_deployment), the body's "model"
 // rewritten to its id, and the upstream request for its provider.
-PreparedAttempt prepare_attempt(const Config& config, const Model& model, nlohmann::json& body,
+PreparedAttempt prepare_attempt(const Config& config, const Model& model, const RequestBody& body,
                                 const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
                                 std::string_view target, const Headers& headers);
 

@@ -19,8 +19,6 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "gwd/config.hpp"
 #include "gwd/decide.hpp"
 
@@ -49,9 +47,8 @@ struct Usage {
   std::int64_t total() const { return input + output; }
 };
 
-// From a response object's "usage": prompt_tokens/completion_tokens (OpenAI) or
-// input_tokens/output_tokens (Anthropic).
-std::optional<Usage> usage_of(const nlohmann::json& response);
+// From a response body's top-level "usage" (or "message"."usage"): prompt_tokens and
+// completion_tokens (OpenAI) or input_tokens and output_tokens (Anthropic).
 std::optional<Usage> usage_of_body(std::string_view body);
 
 // Reads a server-sent-event stream piece by piece, remembering the usage of the last event
