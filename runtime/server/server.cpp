@@ -6,14 +6,11 @@
 #include <cerrno>
 #include <charconv>
 #include <chrono>
-#include <climits>
-#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -21,13 +18,8 @@
 #include <utility>
 
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
 
 #include "gwd/decide.hpp"
@@ -36,6 +28,9 @@
 #include "gwd/plan.hpp"
 #include "gwd/request.hpp"
 #include "gwd/upstream.hpp"
+#include "http_io.hpp"
+#include "io.hpp"
+#include "log.hpp"
 #include "metrics.hpp"
 #include "upstream_client.hpp"
 
@@ -43,157 +38,20 @@ namespace gwd {
 
 namespace {
 
-namespace http = beast::http;
 using json = nlohmann::json;
 using std::chrono::milliseconds;
+using Acceptor = net::basic_socket_acceptor<tcp, Executor>;
 
 constexpr std::size_t max_header_bytes = 64 * 1024;
 constexpr std::uint64_t max_upstream_body = 64ull << 20;
 constexpr std::uintmax_t max_artifact_bytes = 64ull << 20;
-
-Millis now_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string_view sv(beast::string_view s) {
-  return {s.data(), s.size()};
-}
-
-auto ec_token(boost::system::error_code& ec) {
-  return net::redirect_error(net::use_awaitable, ec);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Logging: JSON lines, access log on stdout, events on stderr. Neither ever carries a key or a
-// body: only names from the config, numbers and fixed words.
-
-// One write(2) per line and no lock: a line of up to PIPE_BUF bytes reaches a pipe whole, and
-// writes to a file serialize on its position, so threads never interleave within a line. A
-// line the log cannot take (a full non-blocking pipe, a closed descriptor) is dropped rather
-// than held: requests must not wait on the log.
-void write_line(int fd, std::string_view text) {
-  while (!text.empty()) {
-    ssize_t n = ::write(fd, text.data(), text.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    text.remove_prefix(static_cast<std::size_t>(n));
-  }
-}
-
-void log_line(int fd, const json& line) {
-  std::string text = line.dump(-1, ' ', false, json::error_handler_t::replace);
-  text.push_back('\n');
-  write_line(fd, text);
-}
-
-// A JSON object written member by member, for the access log: one line per request, where a
-// json object (a map of copies) would cost more than the rest of the line's work. Members must
-// be added in key order, as json::dump writes them for the event lines.
-class JsonLine {
- public:
-  JsonLine() {
-    text_.reserve(320);
-    text_.push_back('{');
-  }
-  JsonLine& string(std::string_view key, std::string_view value) {
-    name(key);
-    quoted(value);
-    return *this;
-  }
-  // null when `value` is empty
-  JsonLine& string_or_null(std::string_view key, std::string_view value) {
-    if (!value.empty()) return string(key, value);
-    name(key);
-    text_.append("null");
-    return *this;
-  }
-  JsonLine& number(std::string_view key, std::int64_t value) {
-    name(key);
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-    text_.append(digits, end);
-    return *this;
-  }
-  // The shortest form that reads back, with ".0" on a whole number, as json::dump writes it.
-  JsonLine& number(std::string_view key, double value) {
-    name(key);
-    if (!std::isfinite(value)) {
-      text_.append("null");
-      return *this;
-    }
-    char digits[32];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-    std::string_view text(digits, static_cast<std::size_t>(end - digits));
-    text_.append(text);
-    if (text.find_first_of(".e") == std::string_view::npos) text_.append(".0");
-    return *this;
-  }
-  JsonLine& boolean(std::string_view key, bool value) {
-    name(key);
-    text_.append(value ? "true" : "false");
-    return *this;
-  }
-  std::string& finish() {
-    text_.append("}\n");
-    return text_;
-  }
-
- private:
-  void name(std::string_view key) {
-    if (text_.size() > 1) text_.push_back(',');
-    quoted(key);
-    text_.push_back(':');
-  }
-  void quoted(std::string_view value) {
-    // Config names and HTTP method tokens never need escaping; anything else goes through
-    // json::dump, which also replaces invalid UTF-8.
-    bool plain = std::all_of(value.begin(), value.end(), [](char c) {
-      auto u = static_cast<unsigned char>(c);
-      return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
-    });
-    if (!plain) {
-      text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
-      return;
-    }
-    text_.push_back('"');
-    text_.append(value);
-    text_.push_back('"');
-  }
-  std::string text_;
-};
-
-// UTC with milliseconds, "2026-11-22T13:26:24.895Z". The part up to the seconds is formatted
-// once a second per thread.
-std::string wall_time() {
-  thread_local std::time_t cached_second = -1;
-  thread_local char cached[64];
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-  if (t != cached_second) {
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec);
-    cached_second = t;
-  }
-  std::string out(cached);
-  out.push_back(static_cast<char>('0' + ms / 100));
-  out.push_back(static_cast<char>('0' + ms / 10 % 10));
-  out.push_back(static_cast<char>('0' + ms % 10));
-  out.push_back('Z');
-  return out;
-}
+constexpr Millis client_write_timeout = 30000;
+// How long an attempt runs before gwd watches its client for a hang-up (see ClientWatch).
+constexpr Millis watch_after = 20;
 
 // The key id of the artifact's signature, null when it is unsigned (logs and /config).
 json signed_by(const Config& config) {
   return config.signed_by.empty() ? json(nullptr) : json(config.signed_by);
-}
-
-void log_event(const std::string& event, json fields = json::object()) {
-  fields["ts"] = wall_time();
-  fields["event"] = event;
-  log_line(STDERR_FILENO, fields);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -202,6 +60,7 @@ void log_event(const std::string& event, json fields = json::object()) {
 struct Snapshot {
   std::shared_ptr<const Config> config;
   std::shared_ptr<const TlsContexts> tls;
+  std::vector<std::string> pool_keys;  // by provider index
 };
 
 Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
@@ -247,39 +106,15 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
   }
   auto tls = TlsContexts::make(*config);
   if (!tls.ok()) return {std::nullopt, tls.error};
-  return {std::make_shared<const Snapshot>(Snapshot{config, *tls.value}), {}};
+  std::vector<std::string> keys;
+  for (const Provider& p : config->providers) keys.push_back(pool_key(p));
+  return {std::make_shared<const Snapshot>(Snapshot{config, *tls.value, std::move(keys)}), {}};
 }
 
-// Access-log lines of one worker, written together once the handlers that are ready have run
-// (one write(2) for a burst of requests instead of one each). Writes never split a line and
-// never pass PIPE_BUF unless one line does, so lines from different workers stay whole.
-class LogBuffer {
- public:
-  explicit LogBuffer(net::io_context& ioc) : ioc_(ioc) { text_.reserve(2 * PIPE_BUF); }
-  void add(std::string_view line) {
-    if (text_.size() + line.size() > PIPE_BUF) flush();
-    text_.append(line);
-    if (!posted_) {
-      posted_ = true;
-      net::post(ioc_, [this] {
-        posted_ = false;
-        flush();
-      });
-    }
-  }
-  void flush() {
-    if (!text_.empty()) write_line(STDOUT_FILENO, text_);
-    text_.clear();
-  }
-
- private:
-  net::io_context& ioc_;
-  std::string text_;
-  bool posted_ = false;
-};
-
+// One worker thread: its io_context, deadlines, upstream pool and access-log buffer.
 struct Worker {
   net::io_context ioc{1};
+  Deadlines deadlines{ioc};
   Pool pool;
   std::mt19937_64 rng{std::random_device{}()};
   LogBuffer access_log{ioc};
@@ -309,81 +144,81 @@ struct Runtime {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Responses to the client.
+// Client connections.
 
-using Request = http::request<http::string_body>;
-using Response = http::response<http::string_body>;
+struct ClientConn {
+  ClientConn(Deadlines& deadlines, Socket s) : socket(std::move(s)), deadline(deadlines, socket) {}
+  Socket socket;
+  IoDeadline deadline;
+  Buffer buffer;
+  std::string ip;
+  RequestMessage request;
+};
 
-Response json_response(int status, std::string body, bool keep_alive) {
-  Response res{static_cast<http::status>(status), 11};
-  res.set(http::field::server, "gwd");
-  res.set(http::field::content_type, "application/json");
-  res.body() = std::move(body);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  return res;
-}
-
-Response error_response(const Error& error, bool keep_alive) {
-  Response res = json_response(error.status, error_body(error), keep_alive);
-  if (error.retry_after > 0) res.set(http::field::retry_after, std::to_string((error.retry_after + 999) / 1000));
-  return res;
-}
-
-// A response head as bytes. Written with the body as two buffers in one call: beast's
-// serializer walks a chain of small buffers, which cost more than the rest of a request's own
-// work. Nothing here escapes: field values are fixed text, an upstream's Content-Type (which
-// beast's parser has read as one header line), or a route's respond headers, which load_config
-// refuses when they hold a control character.
-std::string head_of(const Response& res) {
-  std::string out;
-  out.reserve(256);
-  out.append("HTTP/1.1 ").append(std::to_string(res.result_int())).append(" ").append(sv(res.reason())).append("\r\n");
-  for (const auto& field : res) {
-    out.append(sv(field.name_string())).append(": ").append(sv(field.value())).append("\r\n");
-  }
-  out.append("\r\n");
-  return out;
-}
-
-// GCC 12 destroys some temporaries of a co_await expression twice, so responses are named
-// objects passed by reference, never temporaries passed to a coroutine.
-net::awaitable<bool> send(beast::tcp_stream& stream, Response& res) {
-  boost::system::error_code ec;
-  std::string head = head_of(res);
-  std::array<net::const_buffer, 2> wire{net::buffer(head), net::buffer(res.body())};
-  stream.expires_after(std::chrono::seconds(30));
-  co_await net::async_write(stream, wire, ec_token(ec));
-  stream.expires_never();
+// Writes `bytes` to the client; false when it could not take them.
+Task<bool> send(ClientConn& client, const std::string& bytes) {
+  error_code ec;
+  client.deadline.arm(client_write_timeout);
+  co_await write_all(client.socket, pieces(bytes), client.deadline, ec);
+  client.deadline.disarm();
   co_return !ec;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Watching the client while an attempt is under way. A client that hangs up (EOF or reset)
 // closes the upstream connection too, which ends the attempt at once, whatever it waits for:
-// the response header, the next stream event or a slow body. Bytes of a pipelined next
-// request are left in the socket for the session. (A client that half-closes after sending its
-// request counts as gone, as with nginx's default.)
+// the response header, the next stream event or a slow body. Bytes of a pipelined next request
+// are left in the socket for the session. (A client that half-closes after sending its request
+// counts as gone, as with nginx's default.) The watch starts only once an attempt has run for
+// `watch_after` ms: waiting on the client costs a system call per request, and most attempts
+// are over sooner.
+class ClientWatch final : public Timed {
+ public:
+  ClientWatch(Deadlines& deadlines, Socket& client, Connection& upstream)
+      : deadlines_(deadlines), client_(client), upstream_(upstream) {
+    deadlines_.arm(*this, watch_after);
+  }
+  ~ClientWatch() override { finish(); }
+  ClientWatch(const ClientWatch&) = delete;
+  ClientWatch& operator=(const ClientWatch&) = delete;
 
-struct ClientWatch {
-  bool done = false;  // the attempt has ended; the watcher must not touch anything
-  bool gone = false;
-  Connection* upstream = nullptr;
-};
-
-// A plain completion handler rather than a coroutine: it runs for every forwarded request.
-void watch_client(tcp::socket& client, std::shared_ptr<ClientWatch> watch) {
-  client.async_wait(tcp::socket::wait_read, [&client, watch](const boost::system::error_code& ec) {
-    if (watch->done || ec == net::error::operation_aborted) return;
-    if (!ec) {
-      char byte = 0;
-      ssize_t n = ::recv(client.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) return;
+  bool gone() const { return state_ && state_->gone; }
+  // Ends the watch (the attempt is over): the waiting handler, if any, touches nothing more.
+  void finish() {
+    deadlines_.disarm(*this);
+    if (!state_ || state_->done) return;
+    state_->done = true;
+    if (!state_->gone) {
+      error_code ignored;
+      client_.cancel(ignored);  // ends the wait
     }
-    watch->gone = true;
-    if (watch->upstream != nullptr) watch->upstream->close();
-  });
-}
+  }
+
+ private:
+  struct State {
+    bool done = false;
+    bool gone = false;
+    Connection* upstream = nullptr;
+  };
+  void fire() override {
+    state_ = std::make_shared<State>();
+    state_->upstream = &upstream_;
+    client_.async_wait(Socket::wait_read, [&client = client_, state = state_](const error_code& ec) {
+      if (state->done || ec == net::error::operation_aborted) return;
+      if (!ec) {
+        char byte = 0;
+        ssize_t n = ::recv(client.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) return;
+      }
+      state->gone = true;
+      state->upstream->close();
+    });
+  }
+
+  Deadlines& deadlines_;
+  Socket& client_;
+  Connection& upstream_;
+  std::shared_ptr<State> state_;
+};
 
 // ---------------------------------------------------------------------------------------------
 // One upstream attempt.
@@ -395,7 +230,8 @@ struct Attempt {
   bool client_gone = false;
   bool stale = false;     // a reused connection failed before any response byte
   bool reusable = false;  // the response ended cleanly and the provider keeps the connection open
-  Response response;
+  std::string content_type;
+  std::string body;
   std::optional<Usage> usage;
   std::string detail;  // for the event log; never a body or a key
 };
@@ -405,86 +241,48 @@ struct AttemptLimits {
   Millis idle;
 };
 
-Outcome failure_of(const boost::system::error_code& ec) {
-  if (ec == beast::error::timeout) return Outcome::timed_out();
+Outcome failure_of(const error_code& ec) {
+  if (ec == boost::beast::error::timeout) return Outcome::timed_out();
   if (ec.category() == http::make_error_code(http::error::bad_version).category()) return Outcome::of_status(502);
   return Outcome::connect_failed();
 }
 
-template <class Stream>
-net::awaitable<void> exchange(Stream& up, Connection& conn, const std::string& upreq, const AttemptLimits& limits,
-                              bool stream_wanted, beast::tcp_stream& client, bool client_keep_alive,
-                              const ClientWatch& watch, Attempt& a) {
-  boost::system::error_code ec;
-  auto& tcp = conn.tcp();
-  tcp.expires_after(milliseconds(limits.first_byte));
-  co_await net::async_write(up, net::buffer(upreq), ec_token(ec));
-  if (ec) {
-    a.stale = conn.reused && ec != beast::error::timeout;
-    a.outcome = failure_of(ec);
-    a.detail = "write: " + ec.message();
-    co_return;
-  }
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // streams have no end in sight
-  co_await http::async_read_header(up, conn.buffer, parser, ec_token(ec));
-  if (ec) {
-    a.stale = conn.reused && (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
-                              ec == net::error::eof || ec == net::error::broken_pipe);
-    a.outcome = failure_of(ec);
-    a.detail = "response header: " + ec.message();
-    co_return;
-  }
-  auto& head = parser.get();
-  int status = head.result_int();
-  a.outcome = Outcome::of_status(status);
-  std::string content_type(sv(head[http::field::content_type]));
-  bool sse = content_type.find("text/event-stream") != std::string::npos;
-  char buf[16384];
+// The chunk of a chunked body that holds `size` bytes: its size line.
+std::string chunk_line(std::size_t size) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, size, 16);
+  std::string line(digits, end);
+  line.append("\r\n");
+  return line;
+}
 
-  if (stream_wanted && status / 100 == 2 && sse) {
-    // Relay: the header, then each piece of the body as one chunk, as it arrives.
-    http::response<http::empty_body> res{head.result(), 11};
-    res.set(http::field::server, "gwd");
-    res.set(http::field::content_type, content_type);
-    res.set(http::field::cache_control, "no-cache");
-    res.keep_alive(client_keep_alive);
-    res.chunked(true);
-    http::response_serializer<http::empty_body> sr{res};
-    client.expires_after(std::chrono::seconds(30));
-    co_await http::async_write_header(client, sr, ec_token(ec));
-    a.relayed = true;
-    a.got_response = true;
-    if (ec) {
-      a.client_gone = true;
-      co_return;
-    }
-    SseUsageScanner scanner;
-    while (!parser.is_done()) {
-      parser.get().body().data = buf;
-      parser.get().body().size = sizeof buf;
-      tcp.expires_after(milliseconds(limits.idle));
-      // read_some: whatever arrived, at once (read would wait to fill the buffer).
-      co_await http::async_read_some(up, conn.buffer, parser, ec_token(ec));
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) {
-        a.usage = scanner.usage();  // what was relayed was used
-        a.client_gone = true;       // the client stream cannot be completed: close it
-        if (watch.gone) {
-          // The client hung up (the watcher closed the upstream connection): the upstream
-          // answered, so the outcome stays its status.
-          a.detail = "client went away during the stream";
-          co_return;
-        }
-        a.outcome = failure_of(ec);
-        a.detail = "stream: " + ec.message();
-        co_return;
-      }
-      std::size_t n = sizeof buf - parser.get().body().size;
-      if (n == 0) continue;
-      scanner.feed(std::string_view(buf, n));
-      client.expires_after(std::chrono::seconds(30));
-      co_await net::async_write(client, http::make_chunk(net::buffer(buf, n)), ec_token(ec));
+// Relays a server-sent-event stream: the head, then each piece of the body as one chunk, as it
+// arrives.
+template <class Stream>
+Task<void> relay(Stream& up, Connection& conn, ResponseParser& parser, const AttemptLimits& limits, ClientConn& client,
+                 bool client_keep_alive, const ClientWatch& watch, Attempt& a) {
+  error_code ec;
+  std::string head;
+  start_head(head, parser.status);
+  head.append("Content-Type: ").append(parser.content_type).append("\r\nCache-Control: no-cache\r\n");
+  end_head(head, -1, client_keep_alive);
+  a.relayed = true;
+  a.got_response = true;
+  client.deadline.arm(client_write_timeout);
+  co_await write_all(client.socket, pieces(head), client.deadline, ec);
+  if (ec) {
+    a.client_gone = true;
+    co_return;
+  }
+  SseUsageScanner scanner;
+  static constexpr std::string_view crlf = "\r\n";
+  for (;;) {
+    if (!parser.body.empty()) {
+      scanner.feed(parser.body);
+      std::string size = chunk_line(parser.body.size());
+      client.deadline.arm(client_write_timeout);
+      co_await write_all(client.socket, pieces(size, parser.body, crlf), client.deadline, ec);
+      parser.body.clear();
       if (ec) {
         a.usage = scanner.usage();
         a.client_gone = true;
@@ -492,58 +290,122 @@ net::awaitable<void> exchange(Stream& up, Connection& conn, const std::string& u
         co_return;  // the upstream connection is closed by the caller: the upstream request ends
       }
     }
-    co_await net::async_write(client, http::make_chunk_last(), ec_token(ec));
-    client.expires_never();
-    if (ec) a.client_gone = true;
-    a.usage = scanner.usage();
-    a.reusable = parser.keep_alive();
+    if (parser.is_done()) break;
+    conn.deadline.arm(limits.idle);
+    co_await read_some(up, conn.buffer, conn.deadline, ec);
+    if (ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
+      ec = {};
+      parser.put_eof(ec);
+    } else if (!ec) {
+      feed(parser, conn.buffer, false, ec);
+    }
+    if (ec) {
+      a.usage = scanner.usage();  // what was relayed was used
+      a.client_gone = true;       // the client stream cannot be completed: close it
+      if (watch.gone()) {
+        // The client hung up (the watch closed the upstream connection): the upstream
+        // answered, so the outcome stays its status.
+        a.detail = "client went away during the stream";
+        co_return;
+      }
+      a.outcome = failure_of(ec);
+      a.detail = "stream: " + ec.message();
+      co_return;
+    }
+  }
+  static constexpr std::string_view last = "0\r\n\r\n";
+  client.deadline.arm(client_write_timeout);
+  co_await write_all(client.socket, pieces(last), client.deadline, ec);
+  client.deadline.disarm();
+  if (ec) a.client_gone = true;
+  a.usage = scanner.usage();
+  a.reusable = parser.keep_alive();
+}
+
+template <class Stream>
+Task<void> exchange(Stream& up, Connection& conn, const std::string& upreq, bool head_request,
+                    const AttemptLimits& limits, bool stream_wanted, ClientConn& client, bool client_keep_alive,
+                    const ClientWatch& watch, Attempt& a) {
+  error_code ec;
+  conn.deadline.arm(limits.first_byte);
+  co_await write_all(up, pieces(upreq), conn.deadline, ec);
+  if (ec) {
+    a.stale = conn.reused && ec != boost::beast::error::timeout;
+    a.outcome = failure_of(ec);
+    a.detail = "write: " + ec.message();
+    co_return;
+  }
+  ResponseParser parser;
+  // Streams have no end in sight; a whole body is capped below. (Not boost::none: beast 1.74
+  // compares a length with it and finds every length over the limit.)
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  parser.skip(head_request);
+  co_await read_message(up, conn.buffer, parser, true, conn.deadline, 0, ec);
+  if (ec) {
+    a.stale = conn.reused && (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+                              ec == net::error::eof || ec == net::error::broken_pipe);
+    a.outcome = failure_of(ec);
+    a.detail = "response header: " + ec.message();
+    co_return;
+  }
+  int status = parser.status;
+  a.outcome = Outcome::of_status(status);
+  bool sse = parser.content_type.find("text/event-stream") != std::string::npos;
+  if (stream_wanted && status / 100 == 2 && sse) {
+    co_await relay(up, conn, parser, limits, client, client_keep_alive, watch, a);
     co_return;
   }
 
   // Whole response, kept to relay or to retry.
-  std::string body;
-  while (!parser.is_done()) {
-    parser.get().body().data = buf;
-    parser.get().body().size = sizeof buf;
-    tcp.expires_after(milliseconds(limits.idle));
-    co_await http::async_read(up, conn.buffer, parser, ec_token(ec));
-    if (ec == http::error::need_buffer) ec = {};
+  auto over = [&] {
+    auto length = parser.content_length();
+    return parser.body.size() > max_upstream_body || (length && *length > max_upstream_body);
+  };
+  while (!parser.is_done() && !over()) {
+    conn.deadline.arm(limits.idle);
+    co_await read_some(up, conn.buffer, conn.deadline, ec);
+    if (ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
+      ec = {};
+      parser.put_eof(ec);
+    } else if (!ec) {
+      feed(parser, conn.buffer, false, ec);
+    }
     if (ec) {
       a.outcome = failure_of(ec);
       a.detail = "response body: " + ec.message();
       co_return;
     }
-    body.append(buf, sizeof buf - parser.get().body().size);
-    if (body.size() > max_upstream_body) {
-      a.outcome = Outcome::of_status(502);
-      a.detail = "response body over 64 MiB";
-      co_return;
-    }
+  }
+  conn.deadline.disarm();
+  if (over()) {
+    a.outcome = Outcome::of_status(502);
+    a.detail = "response body over 64 MiB";
+    co_return;
   }
   a.got_response = true;
-  a.response = Response{head.result(), 11};
-  a.response.set(http::field::server, "gwd");
-  a.response.set(http::field::content_type, content_type.empty() ? "application/json" : content_type);
+  a.content_type = parser.content_type.empty() ? std::string("application/json") : parser.content_type;
   if (sse) {
     SseUsageScanner scanner;
-    scanner.feed(body);
+    scanner.feed(parser.body);
     a.usage = scanner.usage();
   } else if (status / 100 == 2) {
-    a.usage = usage_of_body(body);
+    a.usage = usage_of_body(parser.body);
   }
-  a.response.body() = std::move(body);
+  a.body = std::move(parser.body);
   a.reusable = parser.keep_alive();
 }
 
 // ---------------------------------------------------------------------------------------------
 // One client request, start to end.
 
+// What the access log says of a request: names are views of the config snapshot the handler
+// holds, the method a view of the request being answered.
 struct AccessLog {
-  std::string method;
-  std::string route;
-  std::string consumer;
-  std::string model;
-  std::string deployment;
+  std::string_view method;
+  std::string_view route;
+  std::string_view consumer;
+  std::string_view model;
+  std::string_view deployment;
   int status = 0;
   int attempts = 0;
   Usage usage;
@@ -554,25 +416,25 @@ struct AccessLog {
 
 class Handler {
  public:
-  Handler(Runtime& rt, Worker& worker, beast::tcp_stream& client, std::string ip)
-      : rt_(rt), worker_(worker), client_(client), ip_(std::move(ip)) {}
+  Handler(Runtime& rt, Worker& worker, ClientConn& client) : rt_(rt), worker_(worker), client_(client) {}
 
-  // Answers one request; false when the connection must close.
-  net::awaitable<bool> handle(Request& req, bool keep_alive) {
+  // Answers the client's request; false when the connection must close.
+  Task<bool> handle(bool keep_alive) {
     Millis start = now_ms();
     rt_.in_flight.fetch_add(1);
     snapshot_ = rt_.current();
     keep_alive_ = keep_alive;
-    log_.method = std::string(sv(req.method_string()));
-    bool open = co_await serve(req, start);
-    double seconds = static_cast<double>(now_ms() - start) / 1000.0;
-    rt_.metrics.request(log_.route.empty() ? "-" : log_.route, log_.model, log_.deployment, log_.status, seconds);
+    log_.method = client_.request.method;
+    bool open = co_await serve(start);
+    Millis end = now_ms();
+    rt_.metrics.request(log_.route.empty() ? "-" : log_.route, log_.model, log_.deployment, log_.status,
+                        static_cast<double>(end - start) / 1000.0);
     JsonLine line;
     line.number("attempts", std::int64_t{log_.attempts}).string_or_null("consumer", log_.consumer);
     if (log_.cost > 0) line.number("cost_usd", log_.cost);
     line.string_or_null("deployment", log_.deployment);
     if (!log_.error_type.empty()) line.string("error", log_.error_type);
-    line.number("latency_ms", static_cast<double>(now_ms() - start))
+    line.number("latency_ms", static_cast<double>(end - start))
         .string("method", log_.method)
         .string_or_null("model", log_.model)
         .string_or_null("route", log_.route)
@@ -587,43 +449,68 @@ class Handler {
   }
 
  private:
-  // Sets the error response that flush() sends (see send() for why the two steps).
-  void reply(const Error& error) {
+  Task<bool> reply(const Error& error) {
     log_.status = error.status;
     log_.error_type = error.type;
-    pending_ = error_response(error, keep_alive_);
+    pending_ = error_reply(error, keep_alive_);
+    co_return co_await send(client_, pending_);
   }
-  net::awaitable<bool> flush() { co_return co_await send(client_, pending_); }
 
-  net::awaitable<bool> serve(Request& req, Millis start) {
+  // The route's own response. Its headers replace gwd's own of the same name; the body's
+  // framing and the connection are gwd's.
+  Task<bool> respond(const Route::Respond& r) {
+    auto same_name = [](std::string_view a, std::string_view b) {
+      return boost::beast::iequals(boost::beast::string_view(a.data(), a.size()),
+                                   boost::beast::string_view(b.data(), b.size()));
+    };
+    std::vector<std::pair<std::string_view, std::string_view>> fields = {{"Server", "gwd"},
+                                                                         {"Content-Type", r.content_type}};
+    for (const auto& [name, value] : r.headers) {
+      if (same_name(name, "content-length") || same_name(name, "transfer-encoding") || same_name(name, "connection")) {
+        continue;
+      }
+      auto same = std::find_if(fields.begin(), fields.end(), [&](const auto& f) { return same_name(f.first, name); });
+      if (same != fields.end()) {
+        same->second = value;
+      } else {
+        fields.emplace_back(name, value);
+      }
+    }
+    std::string_view body = client_.request.method == "HEAD" ? std::string_view() : std::string_view(r.body);
+    pending_.clear();
+    status_line(pending_, r.status);
+    for (const auto& [name, value] : fields) pending_.append(name).append(": ").append(value).append("\r\n");
+    end_head(pending_, static_cast<std::int64_t>(body.size()), keep_alive_);
+    pending_.append(body);
+    log_.status = r.status;
+    co_return co_await send(client_, pending_);
+  }
+
+  // An upstream's whole response, relayed.
+  Task<bool> relay_whole(Attempt& a) {
+    log_.status = a.outcome.status;
+    pending_.clear();
+    start_head(pending_, a.outcome.status);
+    pending_.append("Content-Type: ").append(a.content_type).append("\r\n");
+    end_head(pending_, static_cast<std::int64_t>(a.body.size()), keep_alive_);
+    error_code ec;
+    client_.deadline.arm(client_write_timeout);
+    co_await write_all(client_.socket, pieces(pending_, a.body), client_.deadline, ec);
+    client_.deadline.disarm();
+    co_return !ec;
+  }
+
+  Task<bool> serve(Millis start) {
     const Config& config = *snapshot_->config;
-    Headers headers;
-    for (const auto& field : req) headers.items.emplace_back(sv(field.name_string()), sv(field.value()));
-    std::string_view target = sv(req.target());
-
+    RequestMessage& req = client_.request;
     Admission admission =
-        admit(config, rt_.limiter, {sv(req.method_string()), target, headers, req.body(), ip_}, now_ms());
+        admit(config, rt_.limiter, {req.method, req.target, req.headers, req.body, client_.ip}, start);
     const Route* route = admission.route;
     if (route != nullptr) log_.route = route->name;
     if (admission.consumer != nullptr) log_.consumer = admission.consumer->name;
-    if (admission.stage == Admission::Stage::respond) {
-      const auto& r = *route->respond;
-      Response res{static_cast<http::status>(r.status), 11};
-      res.set(http::field::server, "gwd");
-      res.set(http::field::content_type, r.content_type);
-      for (const auto& [name, value] : r.headers) res.set(name, value);
-      if (req.method() != http::verb::head) res.body() = r.body;
-      res.keep_alive(keep_alive_);
-      res.prepare_payload();
-      log_.status = r.status;
-      pending_ = std::move(res);
-      co_return co_await flush();
-    }
+    if (admission.stage == Admission::Stage::respond) co_return co_await respond(*route->respond);
     if (admission.stage == Admission::Stage::limit) rt_.metrics.limit_rejection(route->name);
-    if (admission.error) {
-      reply(*admission.error);
-      co_return co_await flush();
-    }
+    if (admission.error) co_return co_await reply(*admission.error);
     const Consumer* consumer = admission.consumer;
     const RequestBody& body = admission.body;
     const Model* chosen = admission.model;
@@ -636,13 +523,12 @@ class Handler {
       Millis t = now_ms();
       PreparedAttempt prepared = prepare_attempt(
           config, model, body, [&](const Deployment& d) { return rt_.ejector.ejected(d.key, t); }, worker_.rng(),
-          target, headers);
+          req.target, req.headers);
       const Deployment* deployment = prepared.deployment;
       const Provider& provider = *prepared.provider;
-      const UpstreamRequest& up = prepared.request;
       log_.model = model.name;
       log_.deployment = deployment->key;
-      std::string upreq = upstream_wire(sv(req.method_string()), provider, up, prepared.body);
+      std::string upreq = upstream_wire(req.method, provider, prepared.request, prepared.body);
 
       plan.begin_attempt();
       log_.attempts = plan.attempts();
@@ -661,10 +547,14 @@ class Handler {
         log_.error_type = "client_closed";
         co_return false;
       }
-      std::string outcome_name =
-          a.outcome.kind == Outcome::Kind::status
-              ? std::to_string(a.outcome.status)
-              : (a.outcome.kind == Outcome::Kind::timeout ? std::string("timeout") : std::string("connect_error"));
+      char code[16];
+      std::string_view outcome_name = "connect_error";
+      if (a.outcome.kind == Outcome::Kind::status) {
+        auto [end, ec] = std::to_chars(code, code + sizeof code, a.outcome.status);
+        outcome_name = std::string_view(code, static_cast<std::size_t>(end - code));
+      } else if (a.outcome.kind == Outcome::Kind::timeout) {
+        outcome_name = "timeout";
+      }
       rt_.metrics.attempt(deployment->key, outcome_name);
       bool failed = plan.is_failure(a.outcome) && !(a.relayed && a.client_gone && a.outcome.status / 100 == 2);
       if (route->eject) {
@@ -686,30 +576,19 @@ class Handler {
         co_return !a.client_gone;
       }
       if (!failed && a.got_response) {
-        log_.status = a.outcome.status;
         if (a.outcome.status / 100 == 2) account(*route, consumer, model, a.usage);
-        a.response.keep_alive(keep_alive_);
-        a.response.prepare_payload();
-        pending_ = std::move(a.response);
-        co_return co_await flush();
+        co_return co_await relay_whole(a);
       }
       auto step = plan.next(a.outcome, now_ms());
       if (step.kind == AttemptPlan::Step::Kind::give_up) {
-        if (a.got_response) {
-          log_.status = a.outcome.status;
-          a.response.keep_alive(keep_alive_);
-          a.response.prepare_payload();
-          pending_ = std::move(a.response);
-          co_return co_await flush();
-        }
-        reply(upstream_error(a.outcome));
-        co_return co_await flush();
+        if (a.got_response) co_return co_await relay_whole(a);
+        co_return co_await reply(upstream_error(a.outcome));
       }
       if (step.delay > 0) {
         net::steady_timer timer(co_await net::this_coro::executor);
         timer.expires_after(milliseconds(step.delay));
-        boost::system::error_code ec;
-        co_await timer.async_wait(ec_token(ec));
+        error_code ec;
+        co_await timer.async_wait(with_ec(ec));
       }
     }
   }
@@ -718,21 +597,22 @@ class Handler {
     if (!usage) return;
     log_.usage = *usage;
     log_.cost = cost_usd(model, *usage);
-    rt_.limiter.charge(route, consumer, ip_, usage->total(), log_.cost, now_ms());
+    rt_.limiter.charge(route, consumer, client_.ip, usage->total(), log_.cost, now_ms());
     rt_.metrics.tokens(route.name, model.name, usage->input, usage->output, log_.cost);
   }
 
   // One attempt on a pooled connection, or a fresh one; a pooled connection that turns out to
   // be closed by the provider is replaced once without counting as an attempt.
-  net::awaitable<Attempt> attempt(const Provider& provider, const std::string& upreq, const AttemptLimits& limits,
-                                  bool stream_wanted) {
-    std::string key = pool_key(provider);
+  Task<Attempt> attempt(const Provider& provider, const std::string& upreq, const AttemptLimits& limits,
+                        bool stream_wanted) {
+    auto index = static_cast<std::size_t>(&provider - snapshot_->config->providers.data());
+    const std::string& key = snapshot_->pool_keys[index];
+    bool head_request = client_.request.method == "HEAD";
     for (int round = 0; round < 2; ++round) {
       std::unique_ptr<Connection> conn = round == 0 ? worker_.pool.take(key) : nullptr;
       if (!conn) {
         std::string error;
-        std::size_t index = static_cast<std::size_t>(&provider - snapshot_->config->providers.data());
-        conn = co_await connect_upstream(provider, snapshot_->tls->get(index), error);
+        conn = co_await connect_upstream(worker_.deadlines, provider, snapshot_->tls->get(index), key, error);
         if (!conn) {
           Attempt a;
           a.outcome = Outcome::connect_failed();
@@ -741,22 +621,20 @@ class Handler {
         }
       }
       Attempt a;
-      auto watch = std::make_shared<ClientWatch>();
-      watch->upstream = conn.get();
-      watch_client(client_.socket(), watch);
-      if (conn->tls) {
-        co_await exchange(*conn->tls, *conn, upreq, limits, stream_wanted, client_, keep_alive_, *watch, a);
-      } else {
-        co_await exchange(*conn->plain, *conn, upreq, limits, stream_wanted, client_, keep_alive_, *watch, a);
-      }
-      watch->done = true;
-      if (!watch->gone) {
-        boost::system::error_code ignored;
-        client_.socket().cancel(ignored);  // ends the watcher's wait
-      } else {
-        a.client_gone = true;
-        a.stale = false;
-        a.detail = "the client hung up";
+      {
+        ClientWatch watch(worker_.deadlines, client_.socket, *conn);
+        if (TlsSocket* tls = conn->tls()) {
+          co_await exchange(*tls, *conn, upreq, head_request, limits, stream_wanted, client_, keep_alive_, watch, a);
+        } else {
+          co_await exchange(*conn->plain(), *conn, upreq, head_request, limits, stream_wanted, client_, keep_alive_,
+                            watch, a);
+        }
+        watch.finish();
+        if (watch.gone()) {
+          a.client_gone = true;
+          a.stale = false;
+          a.detail = "the client hung up";
+        }
       }
       if (a.stale && round == 0) {
         conn->close();
@@ -766,7 +644,6 @@ class Handler {
       // abandoned stream upstream).
       bool poolable = a.reusable && a.got_response && !a.client_gone;
       if (poolable) {
-        conn->tcp().expires_never();
         worker_.pool.give(std::move(conn), static_cast<std::size_t>(provider.max_connections));
       } else {
         conn->close();
@@ -780,111 +657,110 @@ class Handler {
 
   Runtime& rt_;
   Worker& worker_;
-  beast::tcp_stream& client_;
-  std::string ip_;
+  ClientConn& client_;
   std::shared_ptr<const Snapshot> snapshot_;
   bool keep_alive_ = true;
   AccessLog log_;
-  Response pending_;
+  std::string pending_;  // the reply being written (a named object: see send())
 };
 
 // ---------------------------------------------------------------------------------------------
 // Client sessions.
 
-net::awaitable<void> session(Runtime& rt, Worker& worker, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  boost::system::error_code ec;
-  std::string ip = stream.socket().remote_endpoint(ec).address().to_string();
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  beast::flat_buffer buffer;
+Task<> session(Runtime& rt, Worker& worker, Socket socket) {
+  ClientConn client(worker.deadlines, std::move(socket));
+  error_code ec;
+  client.ip = client.socket.remote_endpoint(ec).address().to_string();
+  client.socket.set_option(tcp::no_delay(true), ec);
   try {
     for (bool first = true;; first = false) {
       auto snapshot = rt.current();
       const Gateway& gw = snapshot->config->gateway;
-      if (!first && buffer.size() == 0) {
+      if (!first && client.buffer.size() == 0) {
         // Idle keep-alive: wait for the next request's first byte.
-        stream.expires_after(milliseconds(gw.idle_timeout));
-        std::size_t n = co_await stream.async_read_some(buffer.prepare(4096), ec_token(ec));
+        client.deadline.arm(gw.idle_timeout);
+        co_await read_some(client.socket, client.buffer, client.deadline, ec);
         if (ec) break;
-        buffer.commit(n);
       }
-      http::request_parser<http::string_body> parser;
+      RequestParser parser(client.request);
       parser.header_limit(max_header_bytes);
       parser.body_limit(gw.max_request_bytes);
-      stream.expires_after(milliseconds(gw.header_timeout));
-      co_await http::async_read_header(stream, buffer, parser, ec_token(ec));
+      client.deadline.arm(gw.header_timeout);
+      co_await read_message(client.socket, client.buffer, parser, true, client.deadline, 0, ec);
       if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset) break;
-      if (!ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
-        http::response<http::empty_body> cont{http::status::continue_, 11};
-        co_await http::async_write(stream, cont, ec_token(ec));
+      if (!ec && client.request.expect_continue) {
+        static constexpr std::string_view proceed = "HTTP/1.1 100 Continue\r\n\r\n";
+        co_await write_all(client.socket, pieces(proceed), client.deadline, ec);
         if (ec) break;
       }
       if (!ec) {
-        stream.expires_after(milliseconds(std::max(gw.header_timeout, gw.idle_timeout)));
-        co_await http::async_read(stream, buffer, parser, ec_token(ec));
+        parser.eager(true);
+        client.deadline.arm(std::max(gw.header_timeout, gw.idle_timeout));
+        co_await read_message(client.socket, client.buffer, parser, false, client.deadline, 0, ec);
       }
+      client.deadline.disarm();
       if (ec) {
-        // Bad input gets a JSON error, then the connection closes.
+        // A slow client is dropped without an answer; bad input gets a JSON error, then the
+        // connection closes.
+        if (ec == boost::beast::error::timeout) break;
         Error error{400, "bad_request", "malformed HTTP request"};
-        // A timeout (slow client) has closed the socket already: nothing can be sent.
-        if (ec == beast::error::timeout) break;
         if (ec == http::error::header_limit) {
           error = {413, "payload_too_large", "the request headers are too large"};
         } else if (ec == http::error::body_limit) {
           error = {413, "payload_too_large",
                    "the request body is larger than " + std::to_string(gw.max_request_bytes) + " bytes"};
         }
-        Response res = error_response(error, false);
-        co_await send(stream, res);
+        std::string reply = error_reply(error, false);
+        co_await send(client, reply);
         break;
       }
-      stream.expires_never();
-      Request req = parser.release();
-      bool keep_alive = req.keep_alive() && !rt.draining.load();
-      Handler handler(rt, worker, stream, ip);
-      if (!co_await handler.handle(req, keep_alive)) break;
+      bool keep_alive = client.request.keep_alive && !rt.draining.load();
+      Handler handler(rt, worker, client);
+      if (!co_await handler.handle(keep_alive)) break;
     }
   } catch (const std::exception& e) {
     log_event("internal_error", {{"detail", e.what()}});
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
+  client.deadline.disarm();
+  client.socket.shutdown(tcp::socket::shutdown_send, ec);
+  client.socket.close(ec);
 }
 
 // ---------------------------------------------------------------------------------------------
 // The admin listener.
 
-net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  boost::system::error_code ec;
+Task<> admin_session(Runtime& rt, Deadlines& deadlines, Socket socket) {
+  ClientConn client(deadlines, std::move(socket));
+  error_code ec;
   try {
     for (;;) {
       auto snapshot = rt.current();
       const Config& config = *snapshot->config;
-      Request req;
-      stream.expires_after(milliseconds(config.gateway.header_timeout));
-      co_await http::async_read(stream, buffer, req, ec_token(ec));
+      RequestParser parser(client.request);
+      parser.header_limit(max_header_bytes);
+      parser.body_limit(config.gateway.max_request_bytes);
+      parser.eager(true);
+      client.deadline.arm(config.gateway.header_timeout);
+      co_await read_message(client.socket, client.buffer, parser, false, client.deadline, 0, ec);
+      client.deadline.disarm();
       if (ec) break;
-      bool keep = req.keep_alive();
-      Headers headers;
-      for (const auto& field : req) headers.items.emplace_back(sv(field.name_string()), sv(field.value()));
-      std::string_view path = target_path(sv(req.target()));
-      Response res;
-      auto key = presented_key(headers);
+      const RequestMessage& req = client.request;
+      bool keep = req.keep_alive;
+      std::string_view path = target_path(req.target);
+      std::string res;
+      auto key = presented_key(req.headers);
       if (!config.gateway.admin_keys.empty() && (!key || !key_matches(config.gateway.admin_keys, *key))) {
-        res = error_response({401, "unauthorized", "the admin listener needs an admin key"}, keep);
+        res = error_reply({401, "unauthorized", "the admin listener needs an admin key"}, keep);
       } else if (path == "/metrics") {
-        res = json_response(200,
-                            rt.metrics.render(config.digest, config.environment, rt.ejector.ejected_list(now_ms()),
-                                              rt.in_flight.load()),
-                            keep);
-        res.set(http::field::content_type, "text/plain; version=0.0.4");
+        res = json_reply(200,
+                         rt.metrics.render(config.digest, config.environment, rt.ejector.ejected_list(now_ms()),
+                                           rt.in_flight.load()),
+                         keep, "text/plain; version=0.0.4");
       } else if (path == "/healthz") {
-        res = json_response(200, R"({"status":"ok"})", keep);
+        res = json_reply(200, R"({"status":"ok"})", keep);
       } else if (path == "/readyz") {
-        res = rt.draining ? json_response(503, R"({"status":"draining"})", keep)
-                          : json_response(200, R"({"status":"ready"})", keep);
+        res = rt.draining ? json_reply(503, R"({"status":"draining"})", keep)
+                          : json_reply(200, R"({"status":"ready"})", keep);
       } else if (path == "/config") {
         json body = {{"digest", config.digest},
                      {"environment", config.environment},
@@ -892,18 +768,18 @@ net::awaitable<void> admin_session(Runtime& rt, tcp::socket socket) {
                      {"artifact", rt.options.artifact},
                      {"ejected", rt.ejector.ejected_list(now_ms())},
                      {"signed_by", signed_by(config)}};
-        res = json_response(200, body.dump(), keep);
+        res = json_reply(200, body.dump(), keep);
       } else {
-        res = error_response({404, "not_found", "the admin listener serves /metrics, /healthz, /readyz and /config"},
-                             keep);
+        res =
+            error_reply({404, "not_found", "the admin listener serves /metrics, /healthz, /readyz and /config"}, keep);
       }
-      res.prepare_payload();
-      if (!co_await send(stream, res) || !keep) break;
+      if (!co_await send(client, res) || !keep) break;
     }
   } catch (const std::exception& e) {
     log_event("internal_error", {{"detail", e.what()}});
   }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  client.deadline.disarm();
+  client.socket.shutdown(tcp::socket::shutdown_send, ec);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -923,7 +799,7 @@ std::optional<tcp::endpoint> parse_endpoint(const std::string& text) {
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
   }
-  boost::system::error_code ec;
+  error_code ec;
   auto address = net::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
   if (ec || port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
     return std::nullopt;
@@ -943,22 +819,23 @@ struct Server {
   Runtime& rt;
   net::io_context& main;
   std::vector<std::unique_ptr<Worker>>& workers;
-  tcp::acceptor acceptor;
-  tcp::acceptor admin;
+  Acceptor acceptor;
+  Acceptor admin;
+  Deadlines admin_deadlines{main};
   std::size_t next = 0;
   std::filesystem::file_time_type seen_time{};
   std::uintmax_t seen_size = 0;
 
   Server(Runtime& r, net::io_context& m, std::vector<std::unique_ptr<Worker>>& w)
-      : rt(r), main(m), workers(w), acceptor(m), admin(m) {}
+      : rt(r), main(m), workers(w), acceptor(m.get_executor()), admin(m.get_executor()) {}
 
-  bool bind(tcp::acceptor& a, const std::string& where, const char* what) {
+  bool bind(Acceptor& a, const std::string& where, const char* what) {
     auto endpoint = parse_endpoint(where);
     if (!endpoint) {
       std::fprintf(stderr, "gwd: error: the %s address '%s' is not host:port\n", what, where.c_str());
       return false;
     }
-    boost::system::error_code ec;
+    error_code ec;
     a.open(endpoint->protocol(), ec);
     if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) a.bind(*endpoint, ec);
@@ -970,29 +847,29 @@ struct Server {
     return true;
   }
 
-  net::awaitable<void> accept_loop() {
+  Task<> accept_loop() {
     for (;;) {
-      boost::system::error_code ec;
+      error_code ec;
       Worker& w = *workers[next++ % workers.size()];
-      tcp::socket socket = co_await acceptor.async_accept(w.ioc, ec_token(ec));
+      Socket socket = co_await acceptor.async_accept(w.ioc, with_ec(ec));
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors and the like: wait a little rather than spin.
         net::steady_timer t(main, milliseconds(50));
-        co_await t.async_wait(ec_token(ec));
+        co_await t.async_wait(with_ec(ec));
         continue;
       }
       net::co_spawn(w.ioc, session(rt, w, std::move(socket)), net::detached);
     }
   }
 
-  net::awaitable<void> admin_loop() {
+  Task<> admin_loop() {
     for (;;) {
-      boost::system::error_code ec;
-      tcp::socket socket = co_await admin.async_accept(ec_token(ec));
+      error_code ec;
+      Socket socket = co_await admin.async_accept(with_ec(ec));
       if (ec == net::error::operation_aborted || !admin.is_open()) co_return;
       if (ec) continue;
-      net::co_spawn(main, admin_session(rt, std::move(socket)), net::detached);
+      net::co_spawn(main, admin_session(rt, admin_deadlines, std::move(socket)), net::detached);
     }
   }
 
@@ -1020,14 +897,14 @@ struct Server {
                            {"signed_by", signed_by(*(*loaded.value)->config)}});
   }
 
-  net::awaitable<void> watch_loop() {
+  Task<> watch_loop() {
     if (rt.options.watch_interval <= 0) co_return;
     net::steady_timer timer(main);
     remember_file();
     for (;;) {
       timer.expires_after(milliseconds(rt.options.watch_interval));
-      boost::system::error_code ec;
-      co_await timer.async_wait(ec_token(ec));
+      error_code ec;
+      co_await timer.async_wait(with_ec(ec));
       if (ec || rt.draining) co_return;
       std::error_code fec;
       auto t = std::filesystem::last_write_time(rt.options.artifact, fec);
@@ -1036,11 +913,11 @@ struct Server {
     }
   }
 
-  net::awaitable<void> signal_loop() {
+  Task<> signal_loop() {
     net::signal_set signals(main, SIGHUP, SIGTERM, SIGINT);
     for (;;) {
-      boost::system::error_code ec;
-      int sig = co_await signals.async_wait(ec_token(ec));
+      error_code ec;
+      int sig = co_await signals.async_wait(with_ec(ec));
       if (ec) co_return;
       if (sig == SIGHUP) {
         reload("SIGHUP");
@@ -1051,9 +928,9 @@ struct Server {
     }
   }
 
-  net::awaitable<void> drain(const char* why) {
+  Task<> drain(const char* why) {
     rt.draining = true;
-    boost::system::error_code ec;
+    error_code ec;
     acceptor.close(ec);
     log_event("draining",
               {{"reason", why}, {"in_flight", rt.in_flight.load()}, {"deadline_ms", rt.options.drain_timeout}});
@@ -1061,7 +938,7 @@ struct Server {
     net::steady_timer timer(main);
     while (rt.in_flight.load() > 0 && now_ms() < deadline) {
       timer.expires_after(milliseconds(10));
-      co_await timer.async_wait(ec_token(ec));
+      co_await timer.async_wait(with_ec(ec));
     }
     log_event("stopped", {{"abandoned", rt.in_flight.load()}});
     admin.close(ec);

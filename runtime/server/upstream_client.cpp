@@ -3,7 +3,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include <chrono>
 #include <utility>
 
 namespace gwd {
@@ -14,7 +13,7 @@ Result<std::shared_ptr<const TlsContexts>> TlsContexts::make(const Config& confi
     const Provider& p = config.providers[i];
     if (!p.base.tls) continue;
     auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
-    boost::system::error_code ec;
+    error_code ec;
     if (!p.ca_file.empty()) {
       ctx->load_verify_file(p.ca_file, ec);
       if (ec) return {std::nullopt, "provider '" + p.name + "': cannot read tls.ca_file '" + p.ca_file + "'"};
@@ -32,10 +31,17 @@ net::ssl::context* TlsContexts::get(std::size_t provider) const {
   return it == contexts_.end() ? nullptr : it->second.get();
 }
 
+Connection::Connection(Deadlines& deadlines, const Executor& executor, net::ssl::context* tls, std::string_view key)
+    : plain_(tls != nullptr ? nullptr : std::make_unique<Socket>(executor)),
+      tls_(tls != nullptr ? std::make_unique<TlsSocket>(executor, *tls) : nullptr),
+      pool_key(key),
+      deadline(deadlines, socket()) {}
+
 void Connection::close() {
-  boost::system::error_code ec;
-  tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
-  tcp().socket().close(ec);
+  deadline.disarm();
+  error_code ec;
+  socket().shutdown(tcp::socket::shutdown_both, ec);
+  socket().close(ec);
 }
 
 std::string pool_key(const Provider& p) {
@@ -43,12 +49,12 @@ std::string pool_key(const Provider& p) {
          (p.tls_verify ? "" : "#noverify") + (p.ca_file.empty() ? "" : "#ca=" + p.ca_file);
 }
 
-std::unique_ptr<Connection> Pool::take(const std::string& key) {
+std::unique_ptr<Connection> Pool::take(std::string_view key) {
   auto it = idle_.find(key);
   while (it != idle_.end() && !it->second.empty()) {
     auto c = std::move(it->second.back());
     it->second.pop_back();
-    if (c->tcp().socket().is_open()) {
+    if (c->socket().is_open()) {
       c->reused = true;
       return c;
     }
@@ -57,53 +63,52 @@ std::unique_ptr<Connection> Pool::take(const std::string& key) {
 }
 
 void Pool::give(std::unique_ptr<Connection> connection, std::size_t max_idle) {
-  auto& list = idle_[connection->pool_key];
-  if (list.size() >= max_idle) {
+  connection->deadline.disarm();
+  auto it = idle_.find(connection->pool_key);
+  if (it == idle_.end()) it = idle_.emplace(connection->pool_key, std::vector<std::unique_ptr<Connection>>{}).first;
+  if (it->second.size() >= max_idle) {
     connection->close();
     return;
   }
-  list.push_back(std::move(connection));
+  it->second.push_back(std::move(connection));
 }
 
-net::awaitable<std::unique_ptr<Connection>> connect_upstream(const Provider& provider, net::ssl::context* tls,
-                                                             std::string& error) {
-  auto executor = co_await net::this_coro::executor;
-  auto conn = std::make_unique<Connection>();
-  conn->pool_key = pool_key(provider);
-  boost::system::error_code ec;
-  tcp::resolver resolver(executor);
-  auto endpoints = co_await resolver.async_resolve(provider.base.host, std::to_string(provider.base.port),
-                                                   net::redirect_error(net::use_awaitable, ec));
+Task<std::unique_ptr<Connection>> connect_upstream(Deadlines& deadlines, const Provider& provider,
+                                                   net::ssl::context* tls, std::string_view key, std::string& error) {
+  Executor executor = co_await net::this_coro::executor;
+  auto conn = std::make_unique<Connection>(deadlines, executor, provider.base.tls ? tls : nullptr, key);
+  error_code ec;
+  conn->deadline.arm(provider.connect_timeout);
+  net::ip::basic_resolver<tcp, Executor> resolver(executor);
+  auto endpoints = co_await resolver.async_resolve(provider.base.host, std::to_string(provider.base.port), with_ec(ec));
   if (ec) {
+    conn->deadline.disarm();
     error = "cannot resolve '" + provider.base.host + "'";
     co_return nullptr;
   }
-  if (provider.base.tls && tls != nullptr) {
-    conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor, *tls);
-  } else {
-    conn->plain = std::make_unique<beast::tcp_stream>(executor);
-  }
-  auto& stream = conn->tcp();
-  stream.expires_after(std::chrono::milliseconds(provider.connect_timeout));
-  co_await stream.async_connect(endpoints, net::redirect_error(net::use_awaitable, ec));
+  co_await net::async_connect(conn->socket(), endpoints, with_ec(ec));
+  conn->deadline.classify(ec);
   if (ec) {
-    error = ec == beast::error::timeout ? "connect timed out" : "connect failed: " + ec.message();
+    conn->deadline.disarm();
+    error = ec == boost::beast::error::timeout ? "connect timed out" : "connect failed: " + ec.message();
     co_return nullptr;
   }
-  stream.socket().set_option(tcp::no_delay(true), ec);
-  if (conn->tls) {
-    SSL* ssl = conn->tls->native_handle();
+  conn->socket().set_option(tcp::no_delay(true), ec);
+  if (TlsSocket* stream = conn->tls()) {
+    SSL* ssl = stream->native_handle();
     // SSL_set_tlsext_host_name, without the macro's C cast.
     SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
              const_cast<char*>(provider.base.host.c_str()));
     if (provider.tls_verify) SSL_set1_host(ssl, provider.base.host.c_str());
-    co_await conn->tls->async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+    co_await stream->async_handshake(net::ssl::stream_base::client, with_ec(ec));
+    conn->deadline.classify(ec);
     if (ec) {
-      error = "TLS handshake failed: " + ec.message();
+      conn->deadline.disarm();
+      error = ec == boost::beast::error::timeout ? "TLS handshake timed out" : "TLS handshake failed: " + ec.message();
       co_return nullptr;
     }
   }
-  stream.expires_never();
+  conn->deadline.disarm();
   co_return conn;
 }
 

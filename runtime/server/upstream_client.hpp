@@ -7,21 +7,13 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/ssl.hpp>
-
 #include "gwd/config.hpp"
+#include "io.hpp"
 
 namespace gwd {
-
-namespace net = boost::asio;
-namespace beast = boost::beast;
-using tcp = net::ip::tcp;
 
 // The TLS contexts of one config snapshot, one per https provider.
 class TlsContexts {
@@ -34,15 +26,24 @@ class TlsContexts {
   std::map<std::size_t, std::unique_ptr<net::ssl::context>> contexts_;
 };
 
-struct Connection {
-  std::string pool_key;
-  std::unique_ptr<beast::tcp_stream> plain;
-  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-  beast::flat_buffer buffer;
-  bool reused = false;
+// One connection to a provider, owned by one worker thread.
+class Connection {
+  // First: `deadline` points at the socket.
+  std::unique_ptr<Socket> plain_;
+  std::unique_ptr<TlsSocket> tls_;
 
-  beast::tcp_stream& tcp() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+ public:
+  // A socket of `executor`, wrapped in TLS when `tls` is given; not connected yet.
+  Connection(Deadlines& deadlines, const Executor& executor, net::ssl::context* tls, std::string_view pool_key);
+  Socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
+  TlsSocket* tls() { return tls_.get(); }
+  Socket* plain() { return plain_.get(); }
   void close();
+
+  const std::string pool_key;
+  Buffer buffer;
+  IoDeadline deadline;
+  bool reused = false;
 };
 
 // The key of a provider's endpoint in a pool: scheme, host, port and TLS settings.
@@ -51,16 +52,16 @@ std::string pool_key(const Provider& provider);
 // Idle connections of one worker thread, by pool key. Not thread-safe: each worker has its own.
 class Pool {
  public:
-  std::unique_ptr<Connection> take(const std::string& key);
+  std::unique_ptr<Connection> take(std::string_view key);
   void give(std::unique_ptr<Connection> connection, std::size_t max_idle);
 
  private:
-  std::map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
+  std::map<std::string, std::vector<std::unique_ptr<Connection>>, std::less<>> idle_;
 };
 
 // Opens a connection (resolve, connect, TLS handshake) within the provider's connect timeout.
 // On failure returns nullptr with `error` set.
-net::awaitable<std::unique_ptr<Connection>> connect_upstream(const Provider& provider, net::ssl::context* tls,
-                                                             std::string& error);
+Task<std::unique_ptr<Connection>> connect_upstream(Deadlines& deadlines, const Provider& provider,
+                                                   net::ssl::context* tls, std::string_view key, std::string& error);
 
 }  // namespace gwd
