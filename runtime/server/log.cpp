@@ -1,6 +1,7 @@
 #include "log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -31,7 +32,7 @@ void write_line(int fd, std::string_view text) {
 }
 
 // The part up to the seconds is formatted once a second per thread.
-std::string wall_time() {
+void append_wall_time(std::string& out) {
   thread_local std::time_t cached_second = -1;
   thread_local char cached[64];
   auto now = std::chrono::system_clock::now();
@@ -44,16 +45,17 @@ std::string wall_time() {
                   tm.tm_hour, tm.tm_min, tm.tm_sec);
     cached_second = t;
   }
-  std::string out(cached);
+  out.append(cached);
   out.push_back(static_cast<char>('0' + ms / 100));
   out.push_back(static_cast<char>('0' + ms / 10 % 10));
   out.push_back(static_cast<char>('0' + ms % 10));
   out.push_back('Z');
-  return out;
 }
 
 void log_event(const std::string& event, json fields) {
-  fields["ts"] = wall_time();
+  std::string ts;
+  append_wall_time(ts);
+  fields["ts"] = ts;
   fields["event"] = event;
   std::string text = fields.dump(-1, ' ', false, json::error_handler_t::replace);
   text.push_back('\n');
@@ -101,6 +103,14 @@ JsonLine& JsonLine::boolean(std::string_view key, bool value) {
   return *this;
 }
 
+JsonLine& JsonLine::timestamp(std::string_view key) {
+  name(key);
+  text_.push_back('"');
+  append_wall_time(text_);
+  text_.push_back('"');
+  return *this;
+}
+
 std::string& JsonLine::finish() {
   text_.append("}\n");
   return text_;
@@ -115,13 +125,16 @@ void JsonLine::name(std::string_view key) {
 void JsonLine::quoted(std::string_view value) {
   // Config names and HTTP method tokens never need escaping; anything else goes through
   // json::dump, which also replaces invalid UTF-8.
-  bool plain = std::all_of(value.begin(), value.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
-  });
-  if (!plain) {
-    text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
-    return;
+  static constexpr auto plain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return t;
+  }();
+  for (char c : value) {
+    if (!plain[static_cast<unsigned char>(c)]) {
+      text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
+      return;
+    }
   }
   text_.push_back('"');
   text_.append(value);

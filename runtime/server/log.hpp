@@ -18,16 +18,17 @@ void write_line(int fd, std::string_view text);
 // An event line on stderr: `fields` plus "event" and "ts".
 void log_event(const std::string& event, nlohmann::json fields = nlohmann::json::object());
 
-// UTC with milliseconds, "2026-11-22T13:26:24.895Z".
-std::string wall_time();
+// UTC with milliseconds, "2026-11-22T13:26:24.895Z", appended to `out`.
+void append_wall_time(std::string& out);
 
 // A JSON object written member by member, for the access log: one line per request, where a
 // json object (a map of copies) would cost more than the rest of the line's work. Members must
 // be added in key order, as json::dump writes them for the event lines.
 class JsonLine {
  public:
-  JsonLine() {
-    text_.reserve(320);
+  // Writes into `buffer`, which it empties first (so a caller's buffer keeps its capacity).
+  explicit JsonLine(std::string& buffer) : text_(buffer) {
+    text_.clear();
     text_.push_back('{');
   }
   JsonLine& string(std::string_view key, std::string_view value);
@@ -36,13 +37,14 @@ class JsonLine {
   // The shortest form that reads back, with ".0" on a whole number, as json::dump writes it.
   JsonLine& number(std::string_view key, double value);
   JsonLine& boolean(std::string_view key, bool value);
+  JsonLine& timestamp(std::string_view key);  // now, as append_wall_time
   // The line, with its closing brace and newline.
   std::string& finish();
 
  private:
   void name(std::string_view key);
   void quoted(std::string_view value);
-  std::string text_;
+  std::string& text_;
 };
 
 // Access-log lines of one worker thread, written together once the handlers that are ready

@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   app.add_option("--admin", options.admin, "Admin address host:port (default: the artifact's gateway.admin.listen)");
   app.add_option("--secrets-dir", options.secrets_dir, "Folder of secret files, one per secret NAME");
   app.add_option("--threads", options.threads, "Worker threads (default: cores, at most 4)")->check(CLI::Range(1, 64));
+  app.add_option("--busy-poll", options.busy_poll,
+                 "Microseconds a worker serving one or two clients polls for events before it sleeps (0: never; "
+                 "default 50)")
+      ->check(CLI::Range(0, 10000));
   app.add_option("--drain-timeout", options.drain_timeout, "Milliseconds SIGTERM waits for in-flight requests")
       ->check(CLI::Range(0, 3600000));
   app.add_option("--watch-interval", options.watch_interval,

@@ -1,5 +1,6 @@
 #include "metrics.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -26,7 +27,7 @@ void series(std::string& out, const char* name, const std::map<std::string, doub
 }  // namespace
 
 void append_label(std::string& out, std::string_view value) {
-  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
+  if (std::none_of(value.begin(), value.end(), [](char c) { return c == '\\' || c == '"' || c == '\n'; })) {
     out.append(value);
     return;
   }

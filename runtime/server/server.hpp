@@ -20,6 +20,7 @@ struct Options {
   std::string admin;             // --admin A (empty: the artifact's gateway.admin.listen)
   std::string secrets_dir;       // --secrets-dir D
   int threads = 2;               // --threads N worker threads
+  Millis busy_poll = 50;         // --busy-poll US: microseconds a lightly loaded worker polls (0: off)
   Millis drain_timeout = 10000;  // --drain-timeout MS: how long SIGTERM waits for in-flight requests
   Millis watch_interval = 1000;  // --watch-interval MS: artifact file polling (0: off)
   // --provider-url NAME=URL: serve provider NAME ("*": every provider) at URL instead of its

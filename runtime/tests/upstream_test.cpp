@@ -8,7 +8,7 @@ using namespace gwd;
 namespace {
 std::string header(const UpstreamRequest& r, std::string_view name) {
   for (const auto& [n, v] : r.headers) {
-    if (n == name) return v;
+    if (n == name) return std::string(v);
   }
   return "<none>";
 }

@@ -83,7 +83,38 @@ std::vector<Limit> limits(const json& list) {
 
 std::optional<Budget> budget(const json& v) {
   if (!v.is_object()) return std::nullopt;
-  return Budget{real(v, "usd", 0), std::max<Millis>(1, num(v, "per", 86400000))};
+  return Budget{real(v, "usd", 0), std::max<Millis>(1, num(v, "per", 86400000)), {}};
+}
+
+// Names the counters of one owner's limits and budget (`owner` is "r:ROUTE" or "c:CONSUMER"):
+// the position and numbers are in the name, so a reload that keeps a limit keeps its counter,
+// and one that changes it starts afresh.
+void name_counters(const std::string& owner, std::vector<Limit>& limits, std::optional<Budget>& budget) {
+  for (std::size_t i = 0; i < limits.size(); ++i) {
+    Limit& l = limits[i];
+    l.counter = owner + "#" + std::to_string(i) + (l.unit == Limit::Unit::tokens ? "t" : "r") +
+                std::to_string(l.amount) + "/" + std::to_string(l.per) + "@";
+  }
+  if (budget) budget->counter = owner + "$" + std::to_string(budget->per);
+}
+
+// The headers that carry a provider's key, by kind (upstream.hpp).
+std::vector<std::pair<std::string, std::string>> auth_headers(const Provider& p) {
+  std::vector<std::pair<std::string, std::string>> out;
+  switch (p.kind) {
+    case ProviderKind::azure_openai:
+      if (!p.api_key.empty()) out.emplace_back("api-key", p.api_key);
+      break;
+    case ProviderKind::anthropic:
+      if (!p.api_key.empty()) out.emplace_back("x-api-key", p.api_key);
+      out.emplace_back("anthropic-version", p.api_version.empty() ? "2023-06-01" : p.api_version);
+      break;
+    case ProviderKind::openai:
+    case ProviderKind::openai_compatible:
+      if (!p.api_key.empty()) out.emplace_back("authorization", "Bearer " + p.api_key);
+      break;
+  }
+  return out;
 }
 
 // Whether `value` can be sent as an HTTP header value: no control characters, so no line break
@@ -243,6 +274,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
     }
     if (at(p, "api_key").is_object()) provider.api_key = resolver.resolve(at(p, "api_key"));
     provider.api_version = str(p, "api_version");
+    provider.auth_headers = auth_headers(provider);
     provider.tls_verify = at(at(p, "tls"), "verify") != false;
     provider.ca_file = str(at(p, "tls"), "ca_file");
     if (!provider.ca_file.empty() && std::filesystem::path(provider.ca_file).is_relative()) {
@@ -269,6 +301,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
       dep.id = str(d, "id");
       dep.weight = static_cast<int>(std::clamp<std::int64_t>(num(d, "weight", 10000), 0, 10000));
       dep.key = provider + "/" + dep.id;
+      dep.id_json = json(dep.id).dump(-1, ' ', false, json::error_handler_t::replace);
       model.deployments.push_back(std::move(dep));
     }
     model.fallbacks = strings(m, "fallbacks");
@@ -308,6 +341,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
     route.idle_timeout = num(t, "idle", route.idle_timeout);
     route.limits = limits(at(r, "limits"));
     route.budget = budget(at(r, "budget"));
+    name_counters("r:" + route.name, route.limits, route.budget);
     if (const json& resp = at(r, "respond"); resp.is_object()) {
       Route::Respond respond;
       respond.status = static_cast<int>(num(resp, "status", 200));
@@ -317,7 +351,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
         if (v.is_string()) respond.headers.emplace_back(h, v.get<std::string>());
       }
       // The artifact schema says the same, but gwd checks it here too: these go into response
-      // heads as written (see head_of in the server).
+      // heads as written (see http_io.cpp in the server).
       bool sendable = header_safe(respond.content_type);
       for (const auto& [h, v] : respond.headers) sendable = sendable && header_name(h) && header_safe(v);
       if (!sendable) {
@@ -341,6 +375,7 @@ Result<std::shared_ptr<const Config>> load_config(const json& artifact, const Se
     consumer.models = strings(cj, "models");
     consumer.limits = limits(at(cj, "limits"));
     consumer.budget = budget(at(cj, "budget"));
+    name_counters("c:" + consumer.name, consumer.limits, consumer.budget);
     config->consumers.push_back(std::move(consumer));
   }
 

@@ -188,8 +188,12 @@ const Deployment* pick_deployment(const Model& model, const std::function<bool(c
 }
 
 std::string rewrite_model(const RequestBody& body, const Deployment& deployment) {
-  std::string id;
-  detail::append_json_string(id, deployment.id);
+  std::string_view id = deployment.id_json;
+  std::string id_text;
+  if (id.empty()) {  // a Deployment made by hand rather than by load_config
+    detail::append_json_string(id_text, deployment.id);
+    id = id_text;
+  }
   std::string_view text = body.text;
   std::string out;
   out.reserve(text.size() + id.size() + 16);

@@ -45,13 +45,14 @@ class Scanner {
   bool read_string(bool& escaped) {
     escaped = false;
     if (!eat('"')) return false;
-    const std::size_t size = text_.size();
-    while (at_ < size) {
-      auto c = static_cast<unsigned char>(text_[at_]);
-      if (plain[c]) {
-        ++at_;
-        continue;
-      }
+    const char* const begin = text_.data();
+    const char* const end = begin + text_.size();
+    for (;;) {
+      const char* p = begin + at_;
+      while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
+      at_ = static_cast<std::size_t>(p - begin);
+      if (p == end) return false;
+      auto c = static_cast<unsigned char>(*p);
       if (c == '"') {
         ++at_;
         return true;
@@ -64,7 +65,6 @@ class Scanner {
         return false;
       }
     }
-    return false;
   }
 
   // Any value, containers walked with an explicit stack (no recursion on hostile nesting).

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 namespace gwd::detail {
 
 struct JsonMember {
@@ -20,10 +22,11 @@ struct JsonMember {
 };
 
 struct JsonScan {
-  bool valid = false;               // exactly one JSON value, with optional whitespace (and a UTF-8 BOM) around
-  bool object = false;              // that value is an object
-  std::vector<JsonMember> members;  // its members in order, duplicates included (object only)
-  std::size_t open_at = 0;          // offset of the object's '{' (object only)
+  bool valid = false;   // exactly one JSON value, with optional whitespace (and a UTF-8 BOM) around
+  bool object = false;  // that value is an object
+  // Its members in order, duplicates included (object only).
+  boost::container::small_vector<JsonMember, 4> members;
+  std::size_t open_at = 0;  // offset of the object's '{' (object only)
 };
 
 // Scans `text`; `members` are collected only for an object, and only those named in `keys`

@@ -1,7 +1,6 @@
 #include "gwd/limits.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <span>
 #include <vector>
@@ -9,30 +8,6 @@
 namespace gwd {
 
 namespace {
-
-void append_number(std::string& out, std::int64_t value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
-  out.append(digits, end);
-}
-
-// The counter name of limit `index` of `owner` ("r:chat" or "c:web-app") for `key_value`.
-void counter_key(std::string& key, std::string_view kind, std::string_view owner, std::size_t index, const Limit& limit,
-                 std::string_view key_value) {
-  key.assign(kind).append(owner).push_back('#');
-  append_number(key, static_cast<std::int64_t>(index));
-  key.append(limit.unit == Limit::Unit::tokens ? "t" : "r");
-  append_number(key, limit.amount);
-  key.push_back('/');
-  append_number(key, limit.per);
-  key.push_back('@');
-  key.append(key_value);
-}
-
-void budget_key(std::string& key, std::string_view kind, std::string_view owner, const Budget& budget) {
-  key.assign(kind).append(owner).push_back('$');
-  append_number(key, budget.per);
-}
 
 std::string_view key_value(const Limit& limit, const Consumer* consumer, std::string_view ip) {
   switch (limit.key) {
@@ -52,7 +27,8 @@ struct Applied {
   const Budget* budget = nullptr;
 };
 
-// Every limit and budget that applies to a request, with its counter name. The list is the
+// Every limit and budget that applies to a request, with its counter name (see
+// Limit::counter). The list is the
 // calling thread's, reused (with its strings' capacity) by the next call.
 std::span<Applied> applied(const Route& route, const Consumer* consumer, std::string_view ip) {
   thread_local std::vector<Applied> out;
@@ -61,31 +37,29 @@ std::span<Applied> applied(const Route& route, const Consumer* consumer, std::st
     if (n == out.size()) out.emplace_back();
     return out[n++];
   };
-  for (std::size_t i = 0; i < route.limits.size(); ++i) {
-    const Limit& l = route.limits[i];
+  for (const Limit& l : route.limits) {
     Applied& a = next();
-    counter_key(a.key, "r:", route.name, i, l, key_value(l, consumer, ip));
+    a.key.assign(l.counter).append(key_value(l, consumer, ip));
     a.limit = &l;
     a.budget = nullptr;
   }
   if (route.budget) {
     Applied& a = next();
-    budget_key(a.key, "r:", route.name, *route.budget);
+    a.key.assign(route.budget->counter);
     a.limit = nullptr;
     a.budget = &*route.budget;
   }
   if (consumer != nullptr) {
-    for (std::size_t i = 0; i < consumer->limits.size(); ++i) {
-      // A consumer's own limits count over all its requests, whatever their key says.
-      const Limit& l = consumer->limits[i];
+    // A consumer's own limits count over all its requests, whatever their key says.
+    for (const Limit& l : consumer->limits) {
       Applied& a = next();
-      counter_key(a.key, "c:", consumer->name, i, l, {});
+      a.key.assign(l.counter);
       a.limit = &l;
       a.budget = nullptr;
     }
     if (consumer->budget) {
       Applied& a = next();
-      budget_key(a.key, "c:", consumer->name, *consumer->budget);
+      a.key.assign(consumer->budget->counter);
       a.limit = nullptr;
       a.budget = &*consumer->budget;
     }

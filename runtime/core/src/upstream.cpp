@@ -99,33 +99,24 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
   std::string_view query =
       path.size() < client_target.size() ? client_target.substr(path.size() + 1) : std::string_view{};
   std::string_view op = upstream_operation(path);
+  out.headers.reserve(client_headers.items.size() + provider.auth_headers.size() + 1);
   for (const auto& [name, value] : client_headers.items) {
     bool drop = std::any_of(dropped.begin(), dropped.end(), [&](std::string_view d) { return iequals(d, name); });
-    if (!drop) out.headers.emplace_back(std::string(name), std::string(value));
+    if (!drop) out.headers.emplace_back(name, value);
   }
   out.headers.emplace_back("accept-encoding", "identity");
-  switch (provider.kind) {
-    case ProviderKind::azure_openai: {
-      std::string_view base = provider.base.path;
-      if (base.ends_with("/openai")) base.remove_suffix(7);
-      out.target = std::string(base) + "/openai/deployments/" + deployment.id + std::string(op);
-      out.target += "?api-version=" + provider.api_version;
-      if (!query.empty()) out.target += "&" + std::string(query);
-      if (!provider.api_key.empty()) out.headers.emplace_back("api-key", provider.api_key);
-      return out;
-    }
-    case ProviderKind::anthropic:
-      if (!provider.api_key.empty()) out.headers.emplace_back("x-api-key", provider.api_key);
-      out.headers.emplace_back("anthropic-version", provider.api_version.empty() ? "2023-06-01" : provider.api_version);
-      break;
-    case ProviderKind::openai:
-    case ProviderKind::openai_compatible:
-      if (!provider.api_key.empty()) out.headers.emplace_back("authorization", "Bearer " + provider.api_key);
-      break;
+  for (const auto& [name, value] : provider.auth_headers) out.headers.emplace_back(name, value);
+  if (provider.kind == ProviderKind::azure_openai) {
+    std::string_view base = provider.base.path;
+    if (base.ends_with("/openai")) base.remove_suffix(7);
+    out.target.append(base).append("/openai/deployments/").append(deployment.id).append(op);
+    out.target.append("?api-version=").append(provider.api_version);
+    if (!query.empty()) out.target.append("&").append(query);
+    return out;
   }
-  out.target = provider.base.path + std::string(op);
+  out.target.append(provider.base.path).append(op);
   if (out.target.empty()) out.target = "/";
-  if (!query.empty()) out.target += "?" + std::string(query);
+  if (!query.empty()) out.target.append("?").append(query);
   return out;
 }
 

@@ -44,7 +44,9 @@ struct Provider {
   std::string name;
   ProviderKind kind = ProviderKind::openai;
   Url base;
-  std::string api_key;      // resolved secret; empty when the provider needs none
+  std::string api_key;  // resolved secret; empty when the provider needs none
+  // The headers that carry api_key for this kind (see upstream.hpp), built once.
+  std::vector<std::pair<std::string, std::string>> auth_headers;
   std::string api_version;  // azure-openai query parameter, anthropic header
   bool tls_verify = true;
   std::string ca_file;  // empty: the system trust store
@@ -57,6 +59,7 @@ struct Deployment {
   std::string id;            // the upstream model id written into the body
   int weight = 10000;        // basis points; a model's weights sum to 10000
   std::string key;           // "provider/id", the name in metrics, logs and ejection state
+  std::string id_json;       // `id` as a JSON string literal, spliced into request bodies
 };
 
 struct Model {
@@ -91,11 +94,15 @@ struct Limit {
   std::int64_t amount = 0;
   Millis per = 60000;
   Key key = Key::consumer;
+  // The limiter's name for this limit's counters, to which it appends the key's value:
+  // "r:chat#0r100/60000@" (route chat, limit 0, 100 requests a minute). Set by load_config.
+  std::string counter;
 };
 
 struct Budget {
   double usd = 0;
   Millis per = 86400000;
+  std::string counter;  // "r:chat$86400000", as Limit::counter
 };
 
 struct Route {

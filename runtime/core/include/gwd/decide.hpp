@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "gwd/config.hpp"
 
 namespace gwd {
@@ -65,7 +67,7 @@ struct RequestBody {
   ModelKind model_kind = ModelKind::none;  // of the last top-level "model" (none: absent or null)
   std::string model;                       // its value when a string
   // Every top-level "model" value (offset and length in `text`), duplicates included.
-  std::vector<std::pair<std::size_t, std::size_t>> model_values;
+  boost::container::small_vector<std::pair<std::size_t, std::size_t>, 2> model_values;
   std::size_t open_at = 0;  // offset of the object's '{'
   bool stream = false;      // the last top-level "stream" is true
 };

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "gwd/config.hpp"
 #include "gwd/decide.hpp"
 
@@ -36,7 +38,7 @@ class AttemptPlan {
 
  private:
   const Route& route_;
-  std::vector<const Model*> chain_;  // the first model, then its fallbacks (each alias once)
+  boost::container::small_vector<const Model*, 4> chain_;  // the first model, then its fallbacks (each alias once)
   std::size_t index_ = 0;
   int attempts_ = 0;
   int retries_here_ = 0;

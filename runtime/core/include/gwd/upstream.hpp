@@ -25,8 +25,10 @@
 namespace gwd {
 
 struct UpstreamRequest {
-  std::string target;                                        // path and query
-  std::vector<std::pair<std::string, std::string>> headers;  // without host and content-length
+  std::string target;  // path and query
+  // Without host and content-length: views of the client's headers and of the provider's
+  // config, which must outlive this.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
 };
 
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
