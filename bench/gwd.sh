@@ -6,13 +6,18 @@
 # at 1 and 32 connections, then gwd's RSS holding 1,000 idle keep-alive connections.
 #
 # usage: bench/gwd.sh          environment: DURATION (seconds per run, default 5),
-#                                           GWD_THREADS (gwd worker threads, default 2)
+#                                           GWD_THREADS (gwd worker threads, default 2),
+#                                           ROUNDS (runs of each path, interleaved, default 3)
+# Each figure is the median of ROUNDS runs taken in turn (direct, nginx, gwd, direct, ...), so
+# that a slow spell of a shared machine falls on every path alike. The CPU time each proxy
+# spent per request (user + system, from /proc) is printed too: it is the steadier figure.
 # Installs wrk and nginx-light from Debian when missing (needs root). Uses build/release.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 duration=${DURATION:-5}
 gwd_threads=${GWD_THREADS:-2}
+rounds=${ROUNDS:-3}
 
 if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
   [[ $(id -u) -eq 0 ]] || { echo "bench: need root to install wrk and nginx-light" >&2; exit 2; }
@@ -32,7 +37,7 @@ ulimit -n 8192 2> /dev/null || true
 wait_line() { until grep -q "$2" "$1" 2> /dev/null; do sleep 0.05; done; }
 
 "$bin/gwd-mock" --listen 127.0.0.1:0 --threads 1 > "$work/mock.out" &
-pids+=($!)
+pids+=("$!")
 wait_line "$work/mock.out" listening
 mock_port=$(grep -o '127.0.0.1:[0-9]*' "$work/mock.out" | cut -d: -f2)
 
@@ -77,7 +82,7 @@ build/release/bin/gwctl -C "$work/tree" compile --env bench -o "$work/a.json" > 
 BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench "$bin/gwd" --artifact "$work/a.json" --threads "$gwd_threads" \
   > /dev/null 2> "$work/gwd.err" &
 gwd_pid=$!
-pids+=($gwd_pid)
+pids+=("$gwd_pid")
 wait_line "$work/gwd.err" '"event":"listening"'
 gwd_port=$(grep -o '"listen":"[^"]*"' "$work/gwd.err" | grep -o '[0-9]*"$' | tr -d '"')
 
@@ -107,7 +112,7 @@ http {
 }
 CONF
 nginx -c "$work/nginx/nginx.conf" &
-pids+=($!)
+pids+=("$!")
 until (echo > "/dev/tcp/127.0.0.1/$nginx_port") 2> /dev/null; do sleep 0.05; done
 
 cat > "$work/post.lua" << 'LUA'
@@ -117,22 +122,27 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer key-bench"
 LUA
 
-# run NAME PORT CONNS: prints "rps p50_us p99_us".
+# run NAME PORT CONNS [PID]: prints "rps p50_us p99_us cpu_us_per_request" (cpu 0 without PID).
+ticks() { [[ -n ${1:-} ]] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
 run() {
-  local out
+  local out t0 t1
+  t0=$(ticks "${4:-}")
   out=$(wrk -t1 -c"$3" -d"${duration}s" --latency -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions")
+  t1=$(ticks "${4:-}")
   echo "$out" > "$work/wrk-$1-$3.txt"
   if echo "$out" | grep -q 'Non-2xx'; then echo "bench: $1 answered non-2xx: $out" >&2; exit 1; fi
-  python3 - "$work/wrk-$1-$3.txt" << 'PY'
+  python3 - "$work/wrk-$1-$3.txt" "$((t1 - t0))" "$(getconf CLK_TCK)" << 'PY'
 import re, sys
 text = open(sys.argv[1]).read()
 def us(s):
     v, unit = re.match(r"([\d.]+)(us|ms|s)", s).groups()
     return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+requests = int(re.search(r"(\d+) requests in", text).group(1))
 p50 = us(re.search(r"50%\s+(\S+)", text).group(1))
 p99 = us(re.search(r"99%\s+(\S+)", text).group(1))
-print(f"{rps:.0f} {p50:.0f} {p99:.0f}")
+cpu = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(requests, 1)
+print(f"{rps:.0f} {p50:.0f} {p99:.0f} {cpu:.1f}")
 PY
 }
 
@@ -140,12 +150,15 @@ PY
 for p in "$mock_port" "$nginx_port" "$gwd_port"; do
   wrk -t1 -c4 -d1s -s "$work/post.lua" "http://127.0.0.1:$p/v1/chat/completions" > /dev/null
 done
+nginx_worker=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | head -n 1)
 
 declare -A R
 for conns in 1 32; do
-  R[direct-$conns]=$(run direct "$mock_port" "$conns")
-  R[nginx-$conns]=$(run nginx "$nginx_port" "$conns")
-  R[gwd-$conns]=$(run gwd "$gwd_port" "$conns")
+  for ((round = 1; round <= rounds; round++)); do
+    R[direct-$conns]+="$(run direct "$mock_port" "$conns");"
+    R[nginx-$conns]+="$(run nginx "$nginx_port" "$conns" "$nginx_worker");"
+    R[gwd-$conns]+="$(run gwd "$gwd_port" "$conns" "$gwd_pid");"
+  done
 done
 
 # 1,000 idle keep-alive connections, each after one request.
@@ -171,7 +184,7 @@ while not os.path.exists(stop):
     time.sleep(0.05)
 PY
 idle_pid=$!
-pids+=($idle_pid)
+pids+=("$idle_pid")
 until [[ -f $work/idle.ready ]]; do
   kill -0 "$idle_pid" 2> /dev/null || { echo "bench: the idle-connection client failed" >&2; exit 1; }
   sleep 0.1
@@ -182,22 +195,25 @@ conns=$(ls "/proc/$gwd_pid/fd" | wc -l)
 touch "$work/idle.stop"
 wait "$idle_pid" 2> /dev/null || true
 
-python3 - "${R[direct-1]}" "${R[nginx-1]}" "${R[gwd-1]}" "${R[direct-32]}" "${R[nginx-32]}" "${R[gwd-32]}" "$rss_kb" "$conns" "$duration" "$gwd_threads" << 'PY'
-import sys
-vals = [list(map(float, a.split())) for a in sys.argv[1:7]]
-rss_mb, fds, dur, threads = int(sys.argv[7]) / 1024, int(sys.argv[8]), sys.argv[9], sys.argv[10]
+python3 - "${R[direct-1]}" "${R[nginx-1]}" "${R[gwd-1]}" "${R[direct-32]}" "${R[nginx-32]}" "${R[gwd-32]}" "$rss_kb" "$conns" "$duration" "$gwd_threads" "$rounds" << 'PY'
+import statistics, sys
+runs = [[list(map(float, r.split())) for r in a.split(";") if r] for a in sys.argv[1:7]]
+rss_mb, fds, dur, threads, rounds = int(sys.argv[7]) / 1024, int(sys.argv[8]), sys.argv[9], sys.argv[10], sys.argv[11]
+med = [[statistics.median(r[k] for r in path) for k in range(4)] for path in runs]
 names = ["direct (mock)", "nginx → mock", "gwd → mock"]
-print(f"wrk -t1, {dur} s per run, 127.0.0.1, POST /v1/chat/completions (JSON body, bearer key), gwd --threads {threads}\n")
-print("| path | conns | req/s | p50 µs | p99 µs |")
-print("|---|---:|---:|---:|---:|")
+print(f"wrk -t1, {dur} s per run, median of {rounds} interleaved runs, 127.0.0.1, POST /v1/chat/completions "
+      f"(JSON body, bearer key), gwd --threads {threads}\n")
+print("| path | conns | req/s | p50 µs | p99 µs | proxy CPU µs/request |")
+print("|---|---:|---:|---:|---:|---:|")
 for i, conns in ((0, 1), (3, 32)):
     for j in range(3):
-        rps, p50, p99 = vals[i + j]
-        print(f"| {names[j]} | {conns} | {rps:.0f} | {p50:.0f} | {p99:.0f} |")
-d1, n1, g1 = vals[0], vals[1], vals[2]
-d32, n32, g32 = vals[3], vals[4], vals[5]
+        rps, p50, p99, cpu = med[i + j]
+        print(f"| {names[j]} | {conns} | {rps:.0f} | {p50:.0f} | {p99:.0f} | {'' if j == 0 else f'{cpu:.1f}'} |")
+d1, n1, g1, d32, n32, g32 = med
+ratios = [g[0] / n[0] for g, n in zip(runs[5], runs[4])]
 print()
-print(f"gwd / nginx throughput at 32 conns: {g32[0] / n32[0]:.2f} (target ≥ 1.00)")
+print(f"gwd / nginx throughput at 32 conns: {g32[0] / n32[0]:.2f} (target ≥ 1.00; each round: "
+      f"{', '.join(f'{r:.2f}' for r in ratios)})")
 print(f"gwd / nginx throughput at 1 conn:   {g1[0] / n1[0]:.2f}")
 print(f"added p50 at 1 conn: gwd {g1[1] - d1[1]:.0f} µs (target ≤ 30), nginx {n1[1] - d1[1]:.0f} µs")
 print(f"gwd RSS with 1,000 idle keep-alive connections: {rss_mb:.1f} MB ({fds} fds; target < 64 MB)")

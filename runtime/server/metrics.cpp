@@ -1,17 +1,23 @@
 #include "metrics.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
-#include <cstdio>
+#include <cmath>
+#include <functional>
+#include <unordered_map>
 
 namespace gwd {
 
 namespace {
 
+// The shortest text that reads back as `v` ("0.0025", not "0.0025000000000000001").
 std::string num(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, end);
 }
 
 void family(std::string& out, const char* name, const char* type, const char* help) {
@@ -82,18 +88,75 @@ typename Map::mapped_type& at(Map& map, std::string_view key) {
   return it->second;
 }
 
+// The series a thread counted into lately. A label set is found by where its values' text lives
+// (views of the config snapshot being served) and then checked against a copy of that text, so
+// a hit builds no label string and walks no map; a reload that frees the text and puts other
+// text at the same place is a miss. The series themselves are map nodes, which never move.
+struct SeriesKey {
+  std::uint64_t owner = 0;  // the Metrics
+  int family = 0;
+  std::array<const char*, 3> data{};
+  std::array<std::size_t, 3> size{};
+  std::uint64_t number = 0;  // a value that is not config text (a status code, a hash)
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesKeyHash {
+  std::size_t operator()(const SeriesKey& k) const {
+    std::size_t h = k.owner * 31 + static_cast<std::size_t>(k.family);
+    for (std::size_t i = 0; i < 3; ++i) {
+      h = h * 1000003 ^ reinterpret_cast<std::uintptr_t>(k.data[i]);
+      h = h * 1000003 ^ k.size[i];
+    }
+    return h * 1000003 ^ k.number;
+  }
+};
+
+struct SeriesEntry {
+  std::array<std::string, 3> text;
+  std::array<void*, 3> series{};  // null until looked up under the lock
+};
+
+SeriesEntry& cached(std::uint64_t owner, int family, std::array<std::string_view, 3> values, std::uint64_t number = 0) {
+  thread_local std::unordered_map<SeriesKey, SeriesEntry, SeriesKeyHash> cache;
+  SeriesKey key{owner, family, {}, {}, number};
+  for (std::size_t i = 0; i < 3; ++i) {
+    key.data[i] = values[i].data();
+    key.size[i] = values[i].size();
+  }
+  auto it = cache.find(key);
+  if (it != cache.end()) {
+    const auto& text = it->second.text;
+    if (text[0] == values[0] && text[1] == values[1] && text[2] == values[2]) return it->second;
+    cache.erase(it);
+  }
+  if (cache.size() >= 4096) cache.clear();  // old snapshots' entries go eventually
+  SeriesEntry entry;
+  for (std::size_t i = 0; i < 3; ++i) entry.text[i] = values[i];
+  return cache.emplace(key, std::move(entry)).first->second;
+}
+
+std::atomic<std::uint64_t> next_metrics_id{1};
+
 }  // namespace
+
+Metrics::Metrics() : id_(next_metrics_id.fetch_add(1)) {}
 
 void Metrics::request(std::string_view route, std::string_view model, std::string_view deployment, int status,
                       double seconds) {
-  char code[16];
-  auto [end, ec] = std::to_chars(code, code + sizeof code, status);
-  Labels& labels = Labels::start().add("route", route);
-  std::size_t route_only = labels.size();
-  labels.add("model", model).add("deployment", deployment).add("status", std::string_view(code, end - code));
+  SeriesEntry& e = cached(id_, 0, {route, model, deployment}, static_cast<std::uint64_t>(status));
   std::lock_guard lock(mu_);
-  at(requests_, labels.text()) += 1;
-  Histogram& h = at(latency_, labels.text().substr(0, route_only));
+  if (e.series[0] == nullptr) {
+    char code[16];
+    auto [end, ec] = std::to_chars(code, code + sizeof code, status);
+    Labels& labels = Labels::start().add("route", route);
+    std::size_t route_only = labels.size();
+    labels.add("model", model).add("deployment", deployment).add("status", std::string_view(code, end - code));
+    e.series[0] = &at(requests_, labels.text());
+    e.series[1] = &at(latency_, labels.text().substr(0, route_only));
+  }
+  *static_cast<double*>(e.series[0]) += 1;
+  Histogram& h = *static_cast<Histogram*>(e.series[1]);
   for (std::size_t i = 0; i < bounds.size(); ++i) {
     if (seconds <= bounds[i]) h.buckets[i] += 1;
   }
@@ -102,20 +165,29 @@ void Metrics::request(std::string_view route, std::string_view model, std::strin
 }
 
 void Metrics::attempt(std::string_view deployment, std::string_view outcome) {
-  Labels& labels = Labels::start().add("deployment", deployment).add("outcome", outcome);
+  SeriesEntry& e = cached(id_, 1, {deployment, outcome, {}}, std::hash<std::string_view>{}(outcome));
   std::lock_guard lock(mu_);
-  at(attempts_, labels.text()) += 1;
+  if (e.series[0] == nullptr) {
+    e.series[0] = &at(attempts_, Labels::start().add("deployment", deployment).add("outcome", outcome).text());
+  }
+  *static_cast<double*>(e.series[0]) += 1;
 }
 
 void Metrics::tokens(std::string_view route, std::string_view model, std::int64_t input, std::int64_t output,
                      double usd) {
-  Labels& labels = Labels::start().add("route", route).add("model", model);
-  std::size_t base = labels.size();
+  SeriesEntry& e = cached(id_, 2, {route, model, {}});
   std::lock_guard lock(mu_);
-  at(cost_, labels.text()) += usd;
-  at(tokens_, labels.add("kind", "input").text()) += static_cast<double>(input);
-  labels.truncate(base);
-  at(tokens_, labels.add("kind", "output").text()) += static_cast<double>(output);
+  if (e.series[0] == nullptr) {
+    Labels& labels = Labels::start().add("route", route).add("model", model);
+    std::size_t base = labels.size();
+    e.series[0] = &at(cost_, labels.text());
+    e.series[1] = &at(tokens_, labels.add("kind", "input").text());
+    labels.truncate(base);
+    e.series[2] = &at(tokens_, labels.add("kind", "output").text());
+  }
+  *static_cast<double*>(e.series[0]) += usd;
+  *static_cast<double*>(e.series[1]) += static_cast<double>(input);
+  *static_cast<double*>(e.series[2]) += static_cast<double>(output);
 }
 
 void Metrics::limit_rejection(std::string_view route) {

@@ -1,5 +1,6 @@
 // Metrics: the counters and histograms gwd exports on the admin listener's /metrics, in the
-// Prometheus text format. Labels are fixed per family; values are looked up under one mutex.
+// Prometheus text format. Labels are fixed per family; values are counted under one mutex, and
+// each thread remembers where the series it counted into lately are (see metrics.cpp).
 #pragma once
 
 #include <array>
@@ -14,6 +15,9 @@ namespace gwd {
 
 class Metrics {
  public:
+  Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
   // One finished client request.
   void request(std::string_view route, std::string_view model, std::string_view deployment, int status, double seconds);
   // One upstream attempt and how it ended ("200", "503", "timeout", "connect_error").
@@ -36,6 +40,7 @@ class Metrics {
     std::uint64_t count = 0;
     double sum = 0;
   };
+  const std::uint64_t id_;  // tells apart the Metrics of a process in each thread's series cache
   mutable std::mutex mu_;
   std::map<std::string, double, std::less<>> requests_;    // label set → count
   std::map<std::string, Histogram, std::less<>> latency_;  // route label → histogram

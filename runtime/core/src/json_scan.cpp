@@ -69,7 +69,8 @@ class Scanner {
 
   // Any value, containers walked with an explicit stack (no recursion on hostile nesting).
   bool read_value() {
-    std::string open;  // the open containers: '{' or '['
+    std::string& open = open_;  // the open containers: '{' or '['
+    open.clear();
     for (;;) {
       skip_space();
       char c = peek();
@@ -207,6 +208,7 @@ class Scanner {
 
   std::string_view text_;
   std::size_t at_ = 0;
+  std::string open_;
 };
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -308,13 +310,17 @@ JsonScan scan_json(std::string_view text, const std::vector<std::string_view>& k
       s.skip_space();
       std::size_t value_at = s.at();
       if (!s.read_value()) return out;
-      std::string_view raw = literal.substr(1, literal.size() - 2);
-      bool wanted = keys.empty() || escaped || std::find(keys.begin(), keys.end(), raw) != keys.end();
-      if (wanted) {
-        std::string key = escaped ? decode_json_string(literal) : std::string(raw);
-        if (keys.empty() || std::find(keys.begin(), keys.end(), key) != keys.end()) {
-          out.members.push_back({std::move(key), value_at, text.substr(value_at, s.at() - value_at)});
-        }
+      std::string_view key = literal.substr(1, literal.size() - 2);
+      std::string decoded;
+      if (escaped) {
+        decoded = decode_json_string(literal);
+        key = decoded;
+      }
+      if (keys.empty()) {
+        if (escaped) key = out.decoded.emplace_front(std::move(decoded));
+        out.members.push_back({key, value_at, text.substr(value_at, s.at() - value_at)});
+      } else if (auto it = std::find(keys.begin(), keys.end(), key); it != keys.end()) {
+        out.members.push_back({*it, value_at, text.substr(value_at, s.at() - value_at)});
       }
       s.skip_space();
       if (s.eat('}')) break;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,7 +17,8 @@
 namespace gwd::detail {
 
 struct JsonMember {
-  std::string key;         // decoded
+  // Decoded: one of the `keys` asked for, or (when all are asked for) in JsonScan's storage.
+  std::string_view key;
   std::size_t value_at;    // offset of the value's first byte in the text
   std::string_view value;  // the value as written (a slice of the text)
 };
@@ -26,7 +28,8 @@ struct JsonScan {
   bool object = false;  // that value is an object
   // Its members in order, duplicates included (object only).
   boost::container::small_vector<JsonMember, 4> members;
-  std::size_t open_at = 0;  // offset of the object's '{' (object only)
+  std::size_t open_at = 0;                 // offset of the object's '{' (object only)
+  std::forward_list<std::string> decoded;  // keys with escapes, when every key is asked for
 };
 
 // Scans `text`; `members` are collected only for an object, and only those named in `keys`
