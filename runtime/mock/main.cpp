@@ -10,6 +10,7 @@
 //   x-mock-delay-ms: D       wait D ms before the response header
 //   x-mock-chunks: N         stream N content chunks (default 3)
 //   x-mock-chunk-delay-ms: D wait D ms between stream chunks
+//   x-mock-interim: 1        send "100 Continue" and "103 Early Hints" before the response
 // Behaviour for the next requests, set with POST /mock/set {"status": S, "count": N (-1:
 // every request), "delay_ms": D, "model": M (only requests whose model starts with M), "mode": "status" |
 // "garbage" (a non-HTTP answer) | "close" (hang up)}; POST /mock/reset clears it and the
@@ -201,6 +202,11 @@ net::awaitable<bool> handle(beast::tcp_stream& stream, http::request<http::strin
     ec = {};
   }
   if (mode == "close") co_return false;
+  if (header_number(req, "x-mock-interim", 0) != 0) {
+    static const std::string interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n";
+    co_await net::async_write(stream, net::buffer(interim), ec_token(ec));
+    if (ec) co_return false;
+  }
   if (mode == "garbage") {
     co_await net::async_write(stream, net::buffer(std::string("SPLAT not http at all\r\n\r\n")), ec_token(ec));
     co_return false;

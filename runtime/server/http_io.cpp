@@ -32,6 +32,9 @@ void RequestParser::on_request_impl(http::verb, boost::beast::string_view method
 
 void RequestParser::on_field_impl(http::field name, boost::beast::string_view name_string,
                                   boost::beast::string_view value, error_code&) {
+  // Trailer fields of a chunked body come after the header: they are not kept (appending to
+  // the text would move what the header's views point at).
+  if (is_header_done()) return;
   if (name == http::field::expect && boost::beast::iequals(value, "100-continue")) m_.expect_continue = true;
   keep({name_string.data(), name_string.size()});
   keep({value.data(), value.size()});

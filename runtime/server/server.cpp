@@ -13,6 +13,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -296,8 +297,11 @@ Task<void> relay(Stream& up, Connection& conn, ResponseParser& parser, const Att
   end_head(head, -1, client_keep_alive);
   a.relayed = true;
   a.got_response = true;
+  // The client's write deadline is dropped after each write: passing while gwd waits for the
+  // provider, it would cancel the watch's wait on the client socket.
   client.deadline.arm(client_write_timeout);
   co_await write_all(client.socket, pieces(head), client.deadline, ec);
+  client.deadline.disarm();
   if (ec) {
     a.client_gone = true;
     co_return;
@@ -310,6 +314,7 @@ Task<void> relay(Stream& up, Connection& conn, ResponseParser& parser, const Att
       std::string size = chunk_line(parser.body.size());
       client.deadline.arm(client_write_timeout);
       co_await write_all(client.socket, pieces(size, parser.body, crlf), client.deadline, ec);
+      client.deadline.disarm();
       parser.body.clear();
       if (ec) {
         a.usage = scanner.usage();
@@ -363,19 +368,26 @@ Task<void> exchange(Stream& up, Connection& conn, const std::string& upreq, bool
     a.detail = "write: " + ec.message();
     co_return;
   }
-  ResponseParser parser;
-  // Streams have no end in sight; a whole body is capped below. (Not boost::none: beast 1.74
-  // compares a length with it and finds every length over the limit.)
-  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-  parser.skip(head_request);
-  co_await read_message(up, conn.buffer, parser, true, conn.deadline, 0, ec);
-  if (ec) {
-    a.stale = conn.reused && (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
-                              ec == net::error::eof || ec == net::error::broken_pipe);
-    a.outcome = failure_of(ec);
-    a.detail = "response header: " + ec.message();
-    co_return;
+  // An interim response (100 Continue, 103 Early Hints) comes before the real one: skipped.
+  std::optional<ResponseParser> interim;
+  ResponseParser* head = nullptr;
+  for (;;) {
+    head = &interim.emplace();
+    // Streams have no end in sight; a whole body is capped below. (Not boost::none: beast 1.74
+    // compares a length with it and finds every length over the limit.)
+    head->body_limit(std::numeric_limits<std::uint64_t>::max());
+    head->skip(head_request);
+    co_await read_message(up, conn.buffer, *head, true, conn.deadline, 0, ec);
+    if (ec) {
+      a.stale = conn.reused && (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+                                ec == net::error::eof || ec == net::error::broken_pipe);
+      a.outcome = failure_of(ec);
+      a.detail = "response header: " + ec.message();
+      co_return;
+    }
+    if (head->status / 100 != 1 || head->status == 101) break;
   }
+  ResponseParser& parser = *head;
   int status = parser.status;
   a.outcome = Outcome::of_status(status);
   bool sse = parser.content_type.find("text/event-stream") != std::string::npos;
@@ -670,7 +682,8 @@ class Handler {
       }
       // Anything but a clean, kept-alive exchange closes the connection (which also ends an
       // abandoned stream upstream).
-      bool poolable = a.reusable && a.got_response && !a.client_gone;
+      // Bytes left over after the response would be read as the next request's answer.
+      bool poolable = a.reusable && a.got_response && !a.client_gone && conn->buffer.size() == 0;
       if (poolable) {
         worker_.pool.give(std::move(conn), static_cast<std::size_t>(provider.max_connections));
       } else {

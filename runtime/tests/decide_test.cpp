@@ -187,6 +187,9 @@ TEST_CASE("the model is spliced into the client's body, which is otherwise forwa
   // A body without one gets it as its first member.
   CHECK(rewrite_model(body(R"({ "messages": []})"), d) == R"({"model":"gpt-4o-2024-11-20", "messages": []})");
   CHECK(rewrite_model(body("{ }"), d) == R"({"model":"gpt-4o-2024-11-20" })");
+  // A byte-order mark is not forwarded.
+  CHECK(rewrite_model(body("\xEF\xBB\xBF{\"model\": \"gpt\"}"), d) == R"({"model": "gpt-4o-2024-11-20"})");
+  CHECK(rewrite_model(body("\xEF\xBB\xBF {}"), d) == R"( {"model":"gpt-4o-2024-11-20"})");
   d.id = "acme/\"quoted\"\n";
   CHECK(rewrite_model(body("{}"), d) == R"({"model":"acme/\"quoted\"\n"})");
   CHECK(json::parse(rewrite_model(body(R"({"model": "gpt", "stream": true})"), d))["model"] == d.id);
@@ -195,7 +198,10 @@ TEST_CASE("the model is spliced into the client's body, which is otherwise forwa
 TEST_CASE("stream is read only when the top-level stream is true") {
   CHECK(wants_stream(body(R"({"model": "gpt", "stream": true})")));
   CHECK(!wants_stream(body(R"({"stream": "yes"})")));
-  CHECK(!wants_stream(body(R"({"stream": true, "stream": false})")));
+  auto twice = parse_body(R"({"stream": true, "stream": false})");
+  REQUIRE(twice.error);
+  CHECK(twice.error->status == 400);
+  CHECK(twice.error->message == "the request body names \"stream\" more than once");
   CHECK(!wants_stream(body(R"({"options": {"stream": true}})")));
   CHECK(!wants_stream(body("{}")));
 }

@@ -112,6 +112,13 @@ reply=$(raw "$GWD_PORT" 'NOT HTTP\r\n\r\n' 3)
 call /healthz
 expect_status 200
 
+check "a chunked request body with trailers is read whole; the trailers are ignored"
+body='{"model":"m","messages":[]}'
+trailer=$(head -c 3000 /dev/zero | tr '\0' 't')
+reply=$(raw "$GWD_PORT" "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer key-app\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n$(printf '%x' ${#body})\r\n$body\r\n0\r\nX-Trailer: $trailer\r\n\r\n" 5)
+[[ $reply == *"200 OK"* && $reply == *'"model":"m-'* ]] || fail "reply: $(head -c 300 <<< "$reply")"
+wait_for "$TMP/gwd.out" '"method":"POST","model":"m","route":"chat"'
+
 check "a client that sends its headers too slowly is disconnected after header_timeout (1 s)"
 reply=$(raw "$GWD_PORT" 'GET /healthz HTTP/1.1\r\nHost: x\r\n' 4)
 ms=$(echo "$reply" | grep closed-after-ms | cut -d' ' -f2)

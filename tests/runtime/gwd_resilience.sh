@@ -85,5 +85,56 @@ STATUS=$(curl -s -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$dead_port/v
 expect_status 502
 expect_body_has '"type":"upstream_unavailable"'
 
+check "interim 1xx answers of a provider are skipped: the client gets the real one, and so does the next request"
+ask() { call /v1/chat/completions -H 'authorization: Bearer key-app' --data "{\"model\":\"$1\",\"messages\":[]}" "${@:2}"; }
+ask backup -H 'x-mock-interim: 1'
+expect_status 200
+expect_body_has '"model":"backup-2024"'
+for _ in 1 2 3; do
+  # The pooled connection carries nothing over: each answer is its own request's.
+  ask m
+  expect_status 200
+  expect_body_has '"model":"m-'
+done
+
+check "a provider that accepts the connection but never completes TLS fails within timeouts.connect"
+python3 - "$TMP/stuck.port" << 'PY' &
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)  # never answers the TLS client hello
+PY
+PIDS+=($!)
+for _ in $(seq 1 100); do [[ -s $TMP/stuck.port ]] && break; sleep 0.05; done
+mkdir -p "$TMP/stuck"
+cp -r "$TMP/tree/." "$TMP/stuck/"
+python3 - "$TMP/stuck/base/gateway.yaml" "$(cat "$TMP/stuck.port")" << 'PY'
+import re, sys
+path, port = sys.argv[1], sys.argv[2]
+text = open(path).read()
+# The first provider ("primary", which serves model backup) becomes the stuck TLS endpoint.
+text = re.sub(r"    base_url: http://127\.0\.0\.1:\d+/v1",
+              f"    timeouts: {{connect: 1s}}\n    base_url: https://127.0.0.1:{port}/v1", text, count=1)
+open(path, "w").write(text)
+PY
+compile "$TMP/stuck" "$TMP/stuck.json"
+"$GWD" --artifact "$TMP/stuck.json" --listen 127.0.0.1:0 --admin 127.0.0.1:0 > "$TMP/stuck.out" 2> "$TMP/stuck.err" &
+PIDS+=($!)
+wait_for "$TMP/stuck.err" '"event":"listening"'
+stuck_port=$(grep -o '"listen":"[^"]*"' "$TMP/stuck.err" | grep -o '[0-9]*"$' | tr -d '"')
+start=$(date +%s%N)
+STATUS=$(curl -s -m 20 -o "$TMP/body" -w '%{http_code}' "http://127.0.0.1:$stuck_port/v1/chat/completions" \
+  -H 'authorization: Bearer key-app' --data '{"model":"backup","messages":[]}')
+ms=$((($(date +%s%N) - start) / 1000000))
+expect_status 502
+expect_body_has '"type":"upstream_unavailable"'
+grep -q 'TLS handshake timed out' "$TMP/stuck.err" || fail "no handshake timeout logged: $(tail -n 2 "$TMP/stuck.err")"
+[[ $ms -lt 6000 ]] || fail "took $ms ms"
+
 kill -0 "$GWD_PID" || fail "gwd died"
 done_ok

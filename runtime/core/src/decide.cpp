@@ -117,8 +117,14 @@ BodyResult parse_body(std::string_view text) {
   RequestBody body;
   body.text = text;
   body.open_at = scan.open_at;
+  bool stream_named = false;
   for (const detail::JsonMember& m : scan.members) {
     if (m.key == "stream") {
+      // Providers differ on which of two "stream" members counts; gwd relays by what it reads.
+      if (stream_named) {
+        return {{}, Error{400, "invalid_request", "the request body names \"stream\" more than once"}};
+      }
+      stream_named = true;
       body.stream = m.value == "true";
       continue;
     }
@@ -194,18 +200,21 @@ std::string rewrite_model(const RequestBody& body, const Deployment& deployment)
     detail::append_json_string(id_text, deployment.id);
     id = id_text;
   }
+  // The client's bytes from the object on: a UTF-8 byte-order mark, which JSON allows only
+  // to be ignored, is not passed on (some providers refuse it).
   std::string_view text = body.text;
+  std::size_t start = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   std::string out;
   out.reserve(text.size() + id.size() + 16);
   if (body.model_values.empty()) {
-    out.append(text.substr(0, body.open_at + 1)).append("\"model\":").append(id);
+    out.append(text.substr(start, body.open_at + 1 - start)).append("\"model\":").append(id);
     std::string_view rest = text.substr(body.open_at + 1);
     std::size_t next = rest.find_first_not_of(" \t\r\n");
     if (next != std::string_view::npos && rest[next] != '}') out.push_back(',');
     out.append(rest);
     return out;
   }
-  std::size_t from = 0;
+  std::size_t from = start;
   for (const auto& [at, size] : body.model_values) {
     out.append(text.substr(from, at - from)).append(id);
     from = at + size;

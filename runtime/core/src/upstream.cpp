@@ -13,8 +13,9 @@ namespace {
 
 using detail::iequals;
 
-// Headers never forwarded: hop-by-hop ones, the ones gwd sets itself, and client credentials.
-constexpr std::array<std::string_view, 17> dropped = {"connection",
+// Headers never forwarded: hop-by-hop ones, the ones gwd sets itself, client credentials, and
+// Expect (gwd sends the whole body at once; a provider's 100 Continue is skipped anyway).
+constexpr std::array<std::string_view, 18> dropped = {"connection",
                                                       "keep-alive",
                                                       "proxy-connection",
                                                       "transfer-encoding",
@@ -30,7 +31,8 @@ constexpr std::array<std::string_view, 17> dropped = {"connection",
                                                       "api-key",
                                                       "anthropic-version",
                                                       "accept-encoding",
-                                                      "cookie"};
+                                                      "cookie",
+                                                      "expect"};
 
 // An integer member (no fraction or exponent, as nlohmann's is_number_integer) of a scanned
 // object.
