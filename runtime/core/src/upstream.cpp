@@ -102,9 +102,9 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
       path.size() < client_target.size() ? client_target.substr(path.size() + 1) : std::string_view{};
   std::string_view op = upstream_operation(path);
   out.headers.reserve(client_headers.items.size() + provider.auth_headers.size() + 1);
-  for (const auto& [name, value] : client_headers.items) {
-    bool drop = std::any_of(dropped.begin(), dropped.end(), [&](std::string_view d) { return iequals(d, name); });
-    if (!drop) out.headers.emplace_back(name, value);
+  for (const auto& header : client_headers.items) {
+    auto same = [&](std::string_view d) { return iequals(d, header.first); };
+    if (std::none_of(dropped.begin(), dropped.end(), same)) out.headers.emplace_back(header);
   }
   out.headers.emplace_back("accept-encoding", "identity");
   for (const auto& [name, value] : provider.auth_headers) out.headers.emplace_back(name, value);
