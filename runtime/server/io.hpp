@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio.hpp>
@@ -142,7 +143,10 @@ std::array<net::const_buffer, sizeof...(Pieces)> pieces(const Pieces&... p) {
   return {net::const_buffer(p.data(), p.size())...};
 }
 
-// Writes every byte of `buffers` (one or more calls), under `deadline`.
+// Writes every byte of `buffers` (one or more calls), under `deadline`. A plain socket in
+// non-blocking mode (set on gwd's client and upstream sockets) is first written directly: a
+// request or a response usually fits in the socket's buffer, and then the write needs no
+// reactor operation and no trip of its completion through the io_context.
 template <class Stream, std::size_t N>
 Task<void> write_all(Stream& stream, std::array<net::const_buffer, N> buffers, IoDeadline& deadline, error_code& ec) {
   std::span<net::const_buffer> left(buffers);
@@ -151,7 +155,16 @@ Task<void> write_all(Stream& stream, std::array<net::const_buffer, N> buffers, I
     co_return;
   }
   while (!left.empty()) {
-    std::size_t n = co_await stream.async_write_some(left, with_ec(ec));
+    std::size_t n = 0;
+    bool waited = true;
+    if constexpr (std::is_same_v<Stream, Socket>) {
+      if (stream.non_blocking()) {
+        n = stream.write_some(left, ec);
+        waited = ec == net::error::would_block || ec == net::error::try_again;
+        if (waited) ec = {};
+      }
+    }
+    if (waited) n = co_await stream.async_write_some(left, with_ec(ec));
     deadline.classify(ec);
     if (ec) co_return;
     while (!left.empty() && n >= left.front().size()) {

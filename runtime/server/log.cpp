@@ -1,7 +1,5 @@
 #include "log.hpp"
 
-#include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
@@ -13,6 +11,8 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+
+#include "json_scan.hpp"
 
 namespace gwd {
 
@@ -117,24 +117,19 @@ std::string& JsonLine::finish() {
 }
 
 void JsonLine::name(std::string_view key) {
+  // Keys are gwd's own words, which need no escaping.
   if (text_.size() > 1) text_.push_back(',');
-  quoted(key);
-  text_.push_back(':');
+  text_.push_back('"');
+  text_.append(key);
+  text_.append("\":");
 }
 
 void JsonLine::quoted(std::string_view value) {
   // Config names and HTTP method tokens never need escaping; anything else goes through
   // json::dump, which also replaces invalid UTF-8.
-  static constexpr auto plain = [] {
-    std::array<bool, 256> t{};
-    for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
-    return t;
-  }();
-  for (char c : value) {
-    if (!plain[static_cast<unsigned char>(c)]) {
-      text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
-      return;
-    }
+  if (detail::plain_prefix(value) != value.size()) {
+    text_.append(json(std::string(value)).dump(-1, ' ', false, json::error_handler_t::replace));
+    return;
   }
   text_.push_back('"');
   text_.append(value);

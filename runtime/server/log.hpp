@@ -22,8 +22,9 @@ void log_event(const std::string& event, nlohmann::json fields = nlohmann::json:
 void append_wall_time(std::string& out);
 
 // A JSON object written member by member, for the access log: one line per request, where a
-// json object (a map of copies) would cost more than the rest of the line's work. Members must
-// be added in key order, as json::dump writes them for the event lines.
+// json object (a map of copies) would cost more than the rest of the line's work. Keys are
+// gwd's own words, written unescaped; members must be added in key order, as json::dump writes
+// them for the event lines.
 class JsonLine {
  public:
   // Writes into `buffer`, which it empties first (so a caller's buffer keeps its capacity).

@@ -165,7 +165,7 @@ void Metrics::request(std::string_view route, std::string_view model, std::strin
 }
 
 void Metrics::attempt(std::string_view deployment, std::string_view outcome) {
-  SeriesEntry& e = cached(id_, 1, {deployment, outcome, {}}, std::hash<std::string_view>{}(outcome));
+  SeriesEntry& e = cached(id_, 1, {deployment, outcome, {}});
   std::lock_guard lock(mu_);
   if (e.series[0] == nullptr) {
     e.series[0] = &at(attempts_, Labels::start().add("deployment", deployment).add("outcome", outcome).text());

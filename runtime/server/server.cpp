@@ -112,9 +112,11 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
   return {std::make_shared<const Snapshot>(Snapshot{config, *tls.value, std::move(keys)}), {}};
 }
 
-// One worker thread: its io_context, deadlines, upstream pool and access-log buffer.
+// One worker thread: its io_context, deadlines, upstream pool and access-log buffer. Its sockets
+// are only ever used by its own thread (the listener hands a connection over whole), so their
+// operations skip the reactor's per-socket lock; posting to the io_context stays thread-safe.
 struct Worker {
-  net::io_context ioc{1};
+  net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Deadlines deadlines{ioc};
   Pool pool;
   std::mt19937_64 rng{std::random_device{}()};
@@ -182,6 +184,7 @@ struct ClientConn {
   std::string ip;
   RequestMessage request;
   std::string reply;  // the head (or whole reply) being written; its capacity is kept
+  KeyMemo key_memo;   // the API key this client sent last, hashed
 };
 
 // Writes `bytes` to the client; false when it could not take them.
@@ -251,6 +254,22 @@ class ClientWatch final : public Timed {
 
 // ---------------------------------------------------------------------------------------------
 // One upstream attempt.
+
+// "503" for 503, as a view of static text: the metrics find a series by where its label text
+// lives, so a status written into a request's own buffer would make a new series key each time.
+std::string_view status_text(int status) {
+  static constexpr auto table = [] {
+    std::array<char, 3000> t{};
+    for (std::size_t i = 0; i < 1000; ++i) {
+      t[3 * i] = static_cast<char>('0' + i / 100);
+      t[3 * i + 1] = static_cast<char>('0' + i / 10 % 10);
+      t[3 * i + 2] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+  }();
+  if (status < 100 || status > 999) return "invalid_status";
+  return {table.data() + 3 * static_cast<std::size_t>(status), 3};
+}
 
 struct Attempt {
   Outcome outcome;
@@ -543,8 +562,8 @@ class Handler {
   Task<bool> serve(Millis start) {
     const Config& config = *snapshot_->config;
     RequestMessage& req = client_.request;
-    Admission admission =
-        admit(config, rt_.limiter, {req.method, req.target, req.headers, req.body, client_.ip}, start);
+    Admission admission = admit(config, rt_.limiter,
+                                {req.method, req.target, req.headers, req.body, client_.ip, &client_.key_memo}, start);
     const Route* route = admission.route;
     if (route != nullptr) log_.route = route->name;
     if (admission.consumer != nullptr) log_.consumer = admission.consumer->name;
@@ -587,11 +606,9 @@ class Handler {
         log_.error_type = "client_closed";
         co_return false;
       }
-      char code[16];
       std::string_view outcome_name = "connect_error";
       if (a.outcome.kind == Outcome::Kind::status) {
-        auto [end, ec] = std::to_chars(code, code + sizeof code, a.outcome.status);
-        outcome_name = std::string_view(code, static_cast<std::size_t>(end - code));
+        outcome_name = status_text(a.outcome.status);
       } else if (a.outcome.kind == Outcome::Kind::timeout) {
         outcome_name = "timeout";
       }
@@ -713,6 +730,7 @@ Task<> session(Runtime& rt, Worker& worker, Socket socket) {
   error_code ec;
   client.ip = client.socket.remote_endpoint(ec).address().to_string();
   client.socket.set_option(tcp::no_delay(true), ec);
+  client.socket.non_blocking(true, ec);  // see write_all
   try {
     for (bool first = true;; first = false) {
       auto snapshot = rt.current();

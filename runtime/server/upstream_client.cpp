@@ -94,6 +94,7 @@ Task<std::unique_ptr<Connection>> connect_upstream(Deadlines& deadlines, const P
     co_return nullptr;
   }
   conn->socket().set_option(tcp::no_delay(true), ec);
+  conn->socket().non_blocking(true, ec);  // see write_all
   if (TlsSocket* stream = conn->tls()) {
     SSL* ssl = stream->native_handle();
     // SSL_set_tlsext_host_name, without the macro's C cast.

@@ -90,6 +90,32 @@ TEST_CASE("key comparison finds a key among many and refuses prefixes and extens
   CHECK(!key_matches({}, "beta"));
 }
 
+TEST_CASE("a connection's key memo hashes a repeated key once and never mistakes another key for it") {
+  KeyMemo memo;
+  CHECK(memo.digest("key-web") == digest_key("key-web"));
+  CHECK(memo.digest("key-web") == digest_key("key-web"));
+  CHECK(memo.digest("key-weX") == digest_key("key-weX"));  // same length, other bytes
+  CHECK(memo.digest("key-we") == digest_key("key-we"));    // a prefix of the last one
+  CHECK(memo.digest("key-web") == digest_key("key-web"));
+  std::string long_key(600, 'k');  // over what a memo keeps: hashed every time
+  CHECK(memo.digest(long_key) == digest_key(long_key));
+  CHECK(memo.digest("key-web") == digest_key("key-web"));
+
+  // Through authenticate: a connection that switches keys is judged on the key it sends now.
+  auto config = test::fixture();
+  const Route& chat = *config->route("chat");
+  KeyMemo conn;
+  auto web = authenticate(*config, chat, headers({{"Authorization", "Bearer key-web"}}), &conn);
+  REQUIRE(web.consumer != nullptr);
+  CHECK(web.consumer->name == "web");
+  auto wrong = authenticate(*config, chat, headers({{"Authorization", "Bearer key-weX"}}), &conn);
+  REQUIRE(wrong.error);
+  CHECK(wrong.error->status == 401);
+  auto lab = authenticate(*config, chat, headers({{"x-api-key", "key-lab-old"}}), &conn);
+  REQUIRE(lab.consumer != nullptr);
+  CHECK(lab.consumer->name == "lab");
+}
+
 TEST_CASE("a consumer outside the route's scope is 403, a '*' scope allows every route") {
   auto config = test::fixture();
   const Consumer* web = &config->consumers[0];

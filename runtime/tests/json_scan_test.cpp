@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include "json_scan.hpp"
 
+using gwd::detail::plain_prefix;
 using gwd::detail::scan_json;
 using json = nlohmann::json;
 
@@ -94,4 +95,29 @@ TEST_CASE("scan_json collects only the members asked for, and walks deep nesting
   std::string deep = "{\"a\":" + std::string(1000000, '[') + std::string(1000000, ']') + "}";
   CHECK(scan_json(deep).valid);
   CHECK_FALSE(scan_json(deep.substr(0, deep.size() - 2)).valid);
+}
+
+TEST_CASE("plain_prefix stops at the first quote, backslash, control byte or non-ASCII byte, at any offset") {
+  // Every special byte at every position of texts longer and shorter than one 16-byte block,
+  // against the byte-by-byte definition.
+  auto reference = [](std::string_view text) {
+    std::size_t n = 0;
+    while (n < text.size()) {
+      auto c = static_cast<unsigned char>(text[n]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++n;
+    }
+    return n;
+  };
+  for (char special : {'"', '\\', '\0', '\x1f', '\x7f', '\x80', '\xff'}) {
+    for (std::size_t length : {0U, 1U, 15U, 16U, 17U, 31U, 32U, 33U, 70U}) {
+      for (std::size_t at = 0; at <= length; ++at) {
+        std::string text(length, 'a');
+        if (at < length) text[at] = special;
+        CHECK(plain_prefix(text) == reference(text));
+      }
+    }
+  }
+  CHECK(plain_prefix("") == 0);
+  CHECK(plain_prefix("~ !#") == 4);
 }

@@ -83,7 +83,28 @@ bool key_matches(const std::vector<KeyDigest>& digests, std::string_view key) {
   return digest_in(digests, digest_key(key));
 }
 
-AuthResult authenticate(const Config& config, const Route& route, const Headers& headers) {
+KeyMemo::~KeyMemo() {
+  wipe();
+}
+
+void KeyMemo::wipe() {
+  if (!key_.empty()) OPENSSL_cleanse(key_.data(), key_.size());
+  key_.clear();
+  set_ = false;
+}
+
+KeyDigest KeyMemo::digest(std::string_view key) {
+  constexpr std::size_t max_kept = 512;
+  if (set_ && key.size() == key_.size() && CRYPTO_memcmp(key.data(), key_.data(), key.size()) == 0) return digest_;
+  wipe();
+  if (key.size() > max_kept) return digest_key(key);
+  key_.assign(key);
+  digest_ = digest_key(key);
+  set_ = true;
+  return digest_;
+}
+
+AuthResult authenticate(const Config& config, const Route& route, const Headers& headers, KeyMemo* memo) {
   if (route.auth == Route::Auth::none) return {};
   if (route.auth == Route::Auth::jwt) {
     return {nullptr,
@@ -95,7 +116,7 @@ AuthResult authenticate(const Config& config, const Route& route, const Headers&
             Error{401, "unauthorized", "missing API key: send 'Authorization: Bearer KEY' or 'x-api-key: KEY'"}};
   }
   // The presented key is hashed once; then every consumer's digests are compared.
-  KeyDigest presented = digest_key(*key);
+  KeyDigest presented = memo != nullptr ? memo->digest(*key) : digest_key(*key);
   const Consumer* who = nullptr;
   for (const Consumer& c : config.consumers) {
     if (digest_in(c.keys, presented) && who == nullptr) who = &c;

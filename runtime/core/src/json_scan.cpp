@@ -4,6 +4,10 @@
 #include <array>
 #include <cstdint>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gwd::detail {
 
 namespace {
@@ -48,9 +52,8 @@ class Scanner {
     const char* const begin = text_.data();
     const char* const end = begin + text_.size();
     for (;;) {
+      at_ += plain_prefix(text_.substr(at_));
       const char* p = begin + at_;
-      while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
-      at_ = static_cast<std::size_t>(p - begin);
       if (p == end) return false;
       auto c = static_cast<unsigned char>(*p);
       if (c == '"') {
@@ -330,6 +333,29 @@ JsonScan scan_json(std::string_view text, const std::vector<std::string_view>& k
   s.skip_space();
   out.valid = s.done();
   return out;
+}
+
+std::size_t plain_prefix(std::string_view text) {
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = begin;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // As signed bytes, both the control characters and every byte from 0x80 are below ' '.
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
+    if (int mask = _mm_movemask_epi8(special); mask != 0) {
+      return static_cast<std::size_t>(p - begin) + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    }
+    p += 16;
+  }
+#endif
+  while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
+  return static_cast<std::size_t>(p - begin);
 }
 
 const JsonMember* last_member(const JsonScan& scan, std::string_view key) {

@@ -45,4 +45,8 @@ std::string decode_json_string(std::string_view literal);
 // `value` as a JSON string literal, quotes included.
 void append_json_string(std::string& out, std::string_view value);
 
+// How many bytes at the start of `text` stand for themselves inside a JSON string: printable
+// ASCII but the quote and the backslash. Sixteen bytes at a time where SSE2 is there.
+std::size_t plain_prefix(std::string_view text);
+
 }  // namespace gwd::detail

@@ -15,7 +15,7 @@ Admission admit(const Config& config, Limiter& limiter, const ClientRequest& req
     a.stage = Stage::respond;
     return a;
   }
-  auto auth = authenticate(config, route, request.headers);
+  auto auth = authenticate(config, route, request.headers, request.key_memo);
   a.consumer = auth.consumer;
   if (auth.error) {
     a.stage = Stage::auth;

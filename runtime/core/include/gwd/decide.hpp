@@ -48,7 +48,29 @@ struct AuthResult {
   const Consumer* consumer = nullptr;
   std::optional<Error> error;
 };
-AuthResult authenticate(const Config& config, const Route& route, const Headers& headers);
+
+// The digest of the last key one client connection presented: a kept-alive client sends the
+// same key with every request, and hashing it is most of authenticating. The key is compared in
+// constant time (for its length) and wiped when it is replaced and on destruction. Keys over
+// 512 bytes are hashed every time. Digests do not depend on the config, so a memo outlives
+// reloads.
+class KeyMemo {
+ public:
+  KeyMemo() = default;
+  KeyMemo(const KeyMemo&) = delete;
+  KeyMemo& operator=(const KeyMemo&) = delete;
+  ~KeyMemo();
+  KeyDigest digest(std::string_view key);
+
+ private:
+  void wipe();
+  std::string key_;
+  KeyDigest digest_{};
+  bool set_ = false;
+};
+
+// `memo`, when given, saves hashing a key the connection presented before.
+AuthResult authenticate(const Config& config, const Route& route, const Headers& headers, KeyMemo* memo = nullptr);
 
 // The key in `Authorization: Bearer KEY` or `x-api-key: KEY`, if any.
 std::optional<std::string_view> presented_key(const Headers& headers);

@@ -28,6 +28,7 @@ struct ClientRequest {
   const Headers& headers;
   std::string_view body;
   std::string_view client_ip;
+  KeyMemo* key_memo = nullptr;  // the client connection's (see authenticate)
 };
 
 struct Admission {
