@@ -135,12 +135,15 @@ run() {
 import re, sys
 text = open(sys.argv[1]).read()
 def us(s):
-    v, unit = re.match(r"([\d.]+)(us|ms|s)", s).groups()
-    return float(v) * {"us": 1, "ms": 1000, "s": 1e6}[unit]
+    m = re.match(r"([\d.]+)(us|ms|s|m)$", s)
+    if not m:
+        sys.exit(f"bench: cannot read the latency {s!r} in wrk's output:\n{text}")
+    v, unit = m.groups()
+    return float(v) * {"us": 1, "ms": 1000, "s": 1e6, "m": 6e7}[unit]
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 requests = int(re.search(r"(\d+) requests in", text).group(1))
-p50 = us(re.search(r"50%\s+(\S+)", text).group(1))
-p99 = us(re.search(r"99%\s+(\S+)", text).group(1))
+p50 = us(re.search(r"^\s+50%\s+(\S+)", text, re.M).group(1))
+p99 = us(re.search(r"^\s+99%\s+(\S+)", text, re.M).group(1))
 cpu = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(requests, 1)
 print(f"{rps:.0f} {p50:.0f} {p99:.0f} {cpu:.1f}")
 PY

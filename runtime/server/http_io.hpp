@@ -14,6 +14,7 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/container/small_vector.hpp>
 
 #include "gwd/decide.hpp"
 #include "io.hpp"
@@ -59,13 +60,24 @@ class RequestParser final : public http::basic_parser<true> {
   RequestMessage& m_;
 };
 
+// Short header text (a content type), held inline up to 64 bytes: no allocation per response.
+class ShortText {
+ public:
+  void assign(std::string_view s) { chars_.assign(s.begin(), s.end()); }
+  std::string_view view() const { return {chars_.data(), chars_.size()}; }
+  bool empty() const { return chars_.empty(); }
+
+ private:
+  boost::container::small_vector<char, 64> chars_;
+};
+
 // Parses an upstream response: its status and Content-Type; each piece of the body is
 // appended to `body` (which the reader empties when it relays a stream).
 class ResponseParser final : public http::basic_parser<false> {
  public:
   ResponseParser() { eager(true); }
   int status = 0;
-  std::string content_type;
+  ShortText content_type;
   std::string body;
 
  private:
@@ -73,7 +85,7 @@ class ResponseParser final : public http::basic_parser<false> {
   void on_response_impl(int code, boost::beast::string_view, int, error_code&) override { status = code; }
   void on_field_impl(http::field name, boost::beast::string_view, boost::beast::string_view value,
                      error_code&) override {
-    if (name == http::field::content_type) content_type.assign(value.data(), value.size());
+    if (name == http::field::content_type) content_type.assign({value.data(), value.size()});
   }
   void on_header_impl(error_code&) override {}
   void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
@@ -101,6 +113,14 @@ void feed(http::basic_parser<isRequest>& parser, Buffer& buffer, bool header_onl
     }
     if (ec || used == 0) return;
   }
+}
+
+// Feeds `parser` what `buffer` holds; true when that completes the header (`header_only`) or
+// the message, or fails (`ec`). Then read_message, and its coroutine, are not needed.
+template <bool isRequest>
+bool parsed_now(http::basic_parser<isRequest>& parser, Buffer& buffer, bool header_only, error_code& ec) {
+  feed(parser, buffer, header_only, ec);
+  return ec || (header_only ? parser.is_header_done() : parser.is_done());
 }
 
 // Feeds `parser`, reading more from `stream` as needed, until the header is done

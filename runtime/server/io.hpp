@@ -1,13 +1,15 @@
 // I/O primitives of gwd's threads. Sockets and coroutines are bound to one io_context's own
 // executor type, not the type-erased default, and deadlines live in one list per thread that a
-// 10 ms tick sweeps: arming, moving or dropping a deadline is a few stores, with no timer
+// 10 ms tick sweeps: arming, moving or dropping a deadline is a store or two, with no timer
 // operation, no syscall and no cancelled handler to run. A deadline fires at most one tick late.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string_view>
 #include <type_traits>
@@ -54,7 +56,7 @@ class Timed {
   Timed(const Timed&) = delete;
   Timed& operator=(const Timed&) = delete;
   virtual ~Timed();
-  bool armed() const { return owner_ != nullptr; }
+  bool armed() const;
 
  protected:
   virtual void fire() = 0;
@@ -67,10 +69,13 @@ class Timed {
   Timed* next_ = nullptr;
 };
 
-// The deadlines of one thread (one io_context). Not thread-safe.
+// The deadlines of one thread (one io_context). Not thread-safe. A dropped deadline stays in
+// the list, marked, until the next sweep or its owner's destruction unlinks it: a request arms
+// and drops several, and unlinking each would touch its neighbours, other connections' memory.
 class Deadlines {
  public:
   static constexpr Millis tick = 10;
+  static constexpr Millis never = std::numeric_limits<Millis>::max();
 
   explicit Deadlines(net::io_context& ioc) : timer_(ioc) {}
   ~Deadlines();
@@ -79,17 +84,21 @@ class Deadlines {
 
   // Fires `t` once `after` milliseconds have passed, replacing any time it was armed with.
   void arm(Timed& t, Millis after);
-  void disarm(Timed& t);
-  std::size_t size() const { return size_; }
+  void disarm(Timed& t) { t.due_ = never; }
 
  private:
+  friend class Timed;
   void start();
   void sweep();
+  void unlink(Timed& t);
   net::steady_timer timer_;
   Timed* head_ = nullptr;
-  std::size_t size_ = 0;
   bool ticking_ = false;
 };
+
+inline bool Timed::armed() const {
+  return owner_ != nullptr && due_ != Deadlines::never;
+}
 
 // The deadline of a socket's operations: when it passes, the socket's pending operations are
 // cancelled and `expired` tells the waiting coroutine that the error is a timeout.
@@ -141,6 +150,32 @@ Task<std::size_t> read_some(Stream& stream, Buffer& buffer, IoDeadline& deadline
 template <class... Pieces>
 std::array<net::const_buffer, sizeof...(Pieces)> pieces(const Pieces&... p) {
   return {net::const_buffer(p.data(), p.size())...};
+}
+
+// Writes what a plain socket in non-blocking mode takes at once, and drops it from `buffers`.
+// True when write_all has nothing left to do: every byte went, or the write failed (`ec`). The
+// common case, a message that fits in the socket's buffer, then costs no coroutine at all.
+template <class Stream, std::size_t N>
+bool write_now(Stream& stream, std::array<net::const_buffer, N>& buffers, error_code& ec) {
+  if constexpr (!std::is_same_v<Stream, Socket>) {
+    return false;
+  } else {
+    if (!stream.non_blocking()) return false;
+    std::size_t n = stream.write_some(buffers, ec);
+    if (ec == net::error::would_block || ec == net::error::try_again) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+    bool left = false;
+    for (net::const_buffer& b : buffers) {
+      std::size_t used = std::min(n, b.size());
+      b += used;
+      n -= used;
+      left = left || b.size() > 0;
+    }
+    return !left;
+  }
 }
 
 // Writes every byte of `buffers` (one or more calls), under `deadline`. A plain socket in

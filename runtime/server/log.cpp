@@ -6,6 +6,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include <unistd.h>
@@ -117,11 +118,21 @@ std::string& JsonLine::finish() {
 }
 
 void JsonLine::name(std::string_view key) {
-  // Keys are gwd's own words, which need no escaping.
-  if (text_.size() > 1) text_.push_back(',');
-  text_.push_back('"');
-  text_.append(key);
-  text_.append("\":");
+  // Keys are gwd's own words, which need no escaping: `,"key":` is put together on the stack
+  // and appended at once.
+  char piece[64];
+  if (key.size() > sizeof piece - 4) {
+    text_.append(text_.size() > 1 ? ",\"" : "\"").append(key).append("\":");
+    return;
+  }
+  std::size_t n = 0;
+  if (text_.size() > 1) piece[n++] = ',';
+  piece[n++] = '"';
+  std::memcpy(piece + n, key.data(), key.size());
+  n += key.size();
+  piece[n++] = '"';
+  piece[n++] = ':';
+  text_.append(piece, n);
 }
 
 void JsonLine::quoted(std::string_view value) {

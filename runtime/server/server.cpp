@@ -183,8 +183,9 @@ struct ClientConn {
   Buffer buffer;
   std::string ip;
   RequestMessage request;
-  std::string reply;  // the head (or whole reply) being written; its capacity is kept
-  KeyMemo key_memo;   // the API key this client sent last, hashed
+  std::string reply;             // the head (or whole reply) being written; its capacity is kept
+  KeyMemo key_memo;              // the API key this client sent last, hashed
+  std::string upstream_request;  // the attempt's request bytes; its capacity is kept
 };
 
 // Writes `bytes` to the client; false when it could not take them.
@@ -278,7 +279,7 @@ struct Attempt {
   bool client_gone = false;
   bool stale = false;     // a reused connection failed before any response byte
   bool reusable = false;  // the response ended cleanly and the provider keeps the connection open
-  std::string content_type;
+  ShortText content_type;
   std::string body;
   std::optional<Usage> usage;
   std::string detail;  // for the event log; never a body or a key
@@ -312,7 +313,7 @@ Task<void> relay(Stream& up, Connection& conn, ResponseParser& parser, const Att
   error_code ec;
   std::string head;
   start_head(head, parser.status);
-  head.append("Content-Type: ").append(parser.content_type).append("\r\nCache-Control: no-cache\r\n");
+  head.append("Content-Type: ").append(parser.content_type.view()).append("\r\nCache-Control: no-cache\r\n");
   end_head(head, -1, client_keep_alive);
   a.relayed = true;
   a.got_response = true;
@@ -380,7 +381,8 @@ Task<void> exchange(Stream& up, Connection& conn, const std::string& upreq, bool
                     const ClientWatch& watch, Attempt& a) {
   error_code ec;
   conn.deadline.arm(limits.first_byte);
-  co_await write_all(up, pieces(upreq), conn.deadline, ec);
+  auto request = pieces(upreq);
+  if (!write_now(up, request, ec)) co_await write_all(up, request, conn.deadline, ec);
   if (ec) {
     a.stale = conn.reused && ec != boost::beast::error::timeout;
     a.outcome = failure_of(ec);
@@ -409,7 +411,7 @@ Task<void> exchange(Stream& up, Connection& conn, const std::string& upreq, bool
   ResponseParser& parser = *head;
   int status = parser.status;
   a.outcome = Outcome::of_status(status);
-  bool sse = parser.content_type.find("text/event-stream") != std::string::npos;
+  bool sse = parser.content_type.view().find("text/event-stream") != std::string_view::npos;
   if (stream_wanted && status / 100 == 2 && sse) {
     co_await relay(up, conn, parser, limits, client, client_keep_alive, watch, a);
     co_return;
@@ -442,7 +444,7 @@ Task<void> exchange(Stream& up, Connection& conn, const std::string& upreq, bool
     co_return;
   }
   a.got_response = true;
-  a.content_type = parser.content_type.empty() ? std::string("application/json") : parser.content_type;
+  a.content_type.assign(parser.content_type.empty() ? "application/json" : parser.content_type.view());
   if (sse) {
     SseUsageScanner scanner;
     scanner.feed(parser.body);
@@ -545,16 +547,22 @@ class Handler {
     co_return co_await send(client_, client_.reply);
   }
 
-  // An upstream's whole response, relayed.
-  Task<bool> relay_whole(Attempt& a) {
+  // An upstream's whole response, relayed: the head in client_.reply, then the body. Whatever
+  // the socket does not take at once is left in `bytes` for write_all.
+  bool relay_whole_now(Attempt& a, std::array<net::const_buffer, 2>& bytes, error_code& ec) {
     log_.status = a.outcome.status;
     client_.reply.clear();
     start_head(client_.reply, a.outcome.status);
-    client_.reply.append("Content-Type: ").append(a.content_type).append("\r\n");
+    client_.reply.append("Content-Type: ").append(a.content_type.view()).append("\r\n");
     end_head(client_.reply, static_cast<std::int64_t>(a.body.size()), keep_alive_);
+    bytes = pieces(client_.reply, a.body);
+    return write_now(client_.socket, bytes, ec);
+  }
+
+  Task<bool> relay_whole_rest(std::array<net::const_buffer, 2> bytes) {
     error_code ec;
     client_.deadline.arm(client_write_timeout);
-    co_await write_all(client_.socket, pieces(client_.reply, a.body), client_.deadline, ec);
+    co_await write_all(client_.socket, bytes, client_.deadline, ec);
     client_.deadline.disarm();
     co_return !ec;
   }
@@ -587,7 +595,8 @@ class Handler {
       const Provider& provider = *prepared.provider;
       log_.model = model.name;
       log_.deployment = deployment->key;
-      std::string upreq = upstream_wire(req.method, provider, prepared.request, prepared.body);
+      std::string& upreq = client_.upstream_request;
+      write_upstream_wire(upreq, req.method, provider, prepared.request, prepared.body);
 
       plan.begin_attempt();
       log_.attempts = plan.attempts();
@@ -632,15 +641,16 @@ class Handler {
         account(*route, consumer, model, a.usage);
         co_return !a.client_gone;
       }
-      if (!failed && a.got_response) {
-        if (a.outcome.status / 100 == 2) account(*route, consumer, model, a.usage);
-        co_return co_await relay_whole(a);
+      bool relay = !failed && a.got_response;
+      if (relay && a.outcome.status / 100 == 2) account(*route, consumer, model, a.usage);
+      auto step = relay ? AttemptPlan::Step{} : plan.next(a.outcome, now_ms());
+      if (relay || (step.kind == AttemptPlan::Step::Kind::give_up && a.got_response)) {
+        std::array<net::const_buffer, 2> bytes;
+        error_code ec;
+        if (relay_whole_now(a, bytes, ec)) co_return !ec;
+        co_return co_await relay_whole_rest(bytes);
       }
-      auto step = plan.next(a.outcome, now_ms());
-      if (step.kind == AttemptPlan::Step::Kind::give_up) {
-        if (a.got_response) co_return co_await relay_whole(a);
-        co_return co_await reply(upstream_error(a.outcome));
-      }
+      if (step.kind == AttemptPlan::Step::Kind::give_up) co_return co_await reply(upstream_error(a.outcome));
       if (step.delay > 0) {
         net::steady_timer timer(co_await net::this_coro::executor);
         timer.expires_after(milliseconds(step.delay));
@@ -745,7 +755,9 @@ Task<> session(Runtime& rt, Worker& worker, Socket socket) {
       parser.header_limit(max_header_bytes);
       parser.body_limit(gw.max_request_bytes);
       client.deadline.arm(gw.header_timeout);
-      co_await read_message(client.socket, client.buffer, parser, true, client.deadline, 0, ec);
+      if (!parsed_now(parser, client.buffer, true, ec)) {
+        co_await read_message(client.socket, client.buffer, parser, true, client.deadline, 0, ec);
+      }
       if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset) break;
       if (!ec && client.request.expect_continue) {
         static constexpr std::string_view proceed = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -755,7 +767,9 @@ Task<> session(Runtime& rt, Worker& worker, Socket socket) {
       if (!ec) {
         parser.eager(true);
         client.deadline.arm(std::max(gw.header_timeout, gw.idle_timeout));
-        co_await read_message(client.socket, client.buffer, parser, false, client.deadline, 0, ec);
+        if (!parsed_now(parser, client.buffer, false, ec)) {
+          co_await read_message(client.socket, client.buffer, parser, false, client.deadline, 0, ec);
+        }
       }
       client.deadline.disarm();
       if (ec) {

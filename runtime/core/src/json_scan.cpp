@@ -20,44 +20,62 @@ constexpr std::array<bool, 256> plain = [] {
   return t;
 }();
 
+constexpr std::array<bool, 256> space = [] {
+  std::array<bool, 256> t{};
+  for (char c : {' ', '\t', '\n', '\r'}) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+
+// The first byte at or after `p` that is not plain (see above), or `end`.
+inline const char* skip_plain(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i blank = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // As signed bytes, both the control characters and every byte from 0x80 are below ' '.
+    __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, blank));
+    if (int mask = _mm_movemask_epi8(special); mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+}
+
 // A cursor over the text. Every `read_*` checks one construct and moves past it, or returns
 // false with the cursor anywhere: one failure ends the scan.
 class Scanner {
  public:
-  explicit Scanner(std::string_view text) : text_(text) {}
+  explicit Scanner(std::string_view text) : begin_(text.data()), p_(begin_), end_(begin_ + text.size()) {}
 
-  std::size_t at() const { return at_; }
-  bool done() const { return at_ == text_.size(); }
-  char peek() const { return at_ < text_.size() ? text_[at_] : '\0'; }
+  std::size_t at() const { return static_cast<std::size_t>(p_ - begin_); }
+  bool done() const { return p_ == end_; }
+  char peek() const { return p_ != end_ ? *p_ : '\0'; }
   bool eat(char c) {
-    if (peek() != c || done()) return false;
-    ++at_;
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
     return true;
   }
   void skip_bom() {
-    if (text_.substr(0, 3) == "\xEF\xBB\xBF") at_ = 3;
+    if (end_ - p_ >= 3 && std::string_view(p_, 3) == "\xEF\xBB\xBF") p_ += 3;
   }
   void skip_space() {
-    while (at_ < text_.size()) {
-      char c = text_[at_];
-      if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
-      ++at_;
-    }
+    while (p_ != end_ && space[static_cast<unsigned char>(*p_)]) ++p_;
   }
 
   // A string, quotes included. `escaped` tells whether it holds a backslash.
   bool read_string(bool& escaped) {
     escaped = false;
     if (!eat('"')) return false;
-    const char* const begin = text_.data();
-    const char* const end = begin + text_.size();
     for (;;) {
-      at_ += plain_prefix(text_.substr(at_));
-      const char* p = begin + at_;
-      if (p == end) return false;
-      auto c = static_cast<unsigned char>(*p);
+      p_ = skip_plain(p_, end_);
+      if (p_ == end_) return false;
+      auto c = static_cast<unsigned char>(*p_);
       if (c == '"') {
-        ++at_;
+        ++p_;
         return true;
       }
       if (c < 0x20) return false;
@@ -72,14 +90,14 @@ class Scanner {
 
   // Any value, containers walked with an explicit stack (no recursion on hostile nesting).
   bool read_value() {
-    std::string& open = open_;  // the open containers: '{' or '['
+    Stack& open = open_;  // the open containers: '{' or '['
     open.clear();
     for (;;) {
       skip_space();
       char c = peek();
       bool escaped = false;
       if (c == '{' || c == '[') {
-        ++at_;
+        ++p_;
         skip_space();
         if (eat(c == '{' ? '}' : ']')) {
           // empty container: a complete value
@@ -122,15 +140,15 @@ class Scanner {
 
  private:
   bool read_word(std::string_view word) {
-    if (text_.substr(at_, word.size()) != word) return false;
-    at_ += word.size();
+    if (static_cast<std::size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) return false;
+    p_ += word.size();
     return true;
   }
 
   bool digits() {
-    std::size_t start = at_;
-    while (at_ < text_.size() && text_[at_] >= '0' && text_[at_] <= '9') ++at_;
-    return at_ > start;
+    const char* start = p_;
+    while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    return p_ != start;
   }
 
   bool read_number() {
@@ -142,7 +160,7 @@ class Scanner {
     }
     if (eat('.') && !digits()) return false;
     if (peek() == 'e' || peek() == 'E') {
-      ++at_;
+      ++p_;
       if (!eat('+')) eat('-');
       if (!digits()) return false;
     }
@@ -150,10 +168,10 @@ class Scanner {
   }
 
   int hex4() {
-    if (text_.size() - at_ < 4) return -1;
+    if (end_ - p_ < 4) return -1;
     int v = 0;
     for (int i = 0; i < 4; ++i) {
-      char c = text_[at_ + static_cast<std::size_t>(i)];
+      char c = p_[i];
       int d = c >= '0' && c <= '9'   ? c - '0'
               : c >= 'a' && c <= 'f' ? c - 'a' + 10
               : c >= 'A' && c <= 'F' ? c - 'A' + 10
@@ -161,14 +179,14 @@ class Scanner {
       if (d < 0) return -1;
       v = v * 16 + d;
     }
-    at_ += 4;
+    p_ += 4;
     return v;
   }
 
   bool read_escape() {
-    ++at_;  // the backslash
+    ++p_;  // the backslash
     if (done()) return false;
-    char c = text_[at_++];
+    char c = *p_++;
     if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' || c == 'r' || c == 't') return true;
     if (c != 'u') return false;
     int unit = hex4();
@@ -184,12 +202,12 @@ class Scanner {
 
   // One multi-byte UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
   bool read_utf8() {
-    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text_[at_ + i]); };
-    auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
-      return at_ + i < text_.size() && byte(i) >= lo && byte(i) <= hi;
+    auto byte = [&](std::ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
+    auto cont = [&](std::ptrdiff_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+      return i < end_ - p_ && byte(i) >= lo && byte(i) <= hi;
     };
     unsigned char c = byte(0);
-    std::size_t n = 0;
+    std::ptrdiff_t n = 0;
     if (c >= 0xC2 && c <= 0xDF) {
       n = cont(1) ? 2 : 0;
     } else if (c == 0xE0) {
@@ -205,13 +223,31 @@ class Scanner {
     } else if (c == 0xF4) {
       n = cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
     }
-    at_ += n;
+    p_ += n;
     return n != 0;
   }
 
-  std::string_view text_;
-  std::size_t at_ = 0;
-  std::string open_;
+  // A stack of bytes whose storage is kept from value to value and grows by doubling.
+  class Stack {
+   public:
+    void clear() { size_ = 0; }
+    bool empty() const { return size_ == 0; }
+    char back() const { return bytes_[size_ - 1]; }
+    void pop_back() { --size_; }
+    void push_back(char c) {
+      if (size_ == bytes_.size()) bytes_.resize(bytes_.size() * 2 + 32);
+      bytes_[size_++] = c;
+    }
+
+   private:
+    std::string bytes_;
+    std::size_t size_ = 0;
+  };
+
+  const char* begin_;
+  const char* p_;
+  const char* end_;
+  Stack open_;
 };
 
 void append_utf8(std::string& out, std::uint32_t cp) {
@@ -245,6 +281,7 @@ std::uint32_t hex_at(std::string_view s, std::size_t i) {
 
 std::string decode_json_string(std::string_view literal) {
   std::string_view s = literal.substr(1, literal.size() - 2);
+  if (s.find('\\') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -322,8 +359,14 @@ JsonScan scan_json(std::string_view text, const std::vector<std::string_view>& k
       if (keys.empty()) {
         if (escaped) key = out.decoded.emplace_front(std::move(decoded));
         out.members.push_back({key, value_at, text.substr(value_at, s.at() - value_at)});
-      } else if (auto it = std::find(keys.begin(), keys.end(), key); it != keys.end()) {
-        out.members.push_back({*it, value_at, text.substr(value_at, s.at() - value_at)});
+      } else {
+        // Sizes and first bytes first: most keys are none of the few asked for.
+        auto asked = [&](std::string_view k) {
+          return k.size() == key.size() && (k.empty() || k[0] == key[0]) && k == key;
+        };
+        if (auto it = std::find_if(keys.begin(), keys.end(), asked); it != keys.end()) {
+          out.members.push_back({*it, value_at, text.substr(value_at, s.at() - value_at)});
+        }
       }
       s.skip_space();
       if (s.eat('}')) break;
@@ -336,26 +379,7 @@ JsonScan scan_json(std::string_view text, const std::vector<std::string_view>& k
 }
 
 std::size_t plain_prefix(std::string_view text) {
-  const char* const begin = text.data();
-  const char* const end = begin + text.size();
-  const char* p = begin;
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // As signed bytes, both the control characters and every byte from 0x80 are below ' '.
-    __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
-    if (int mask = _mm_movemask_epi8(special); mask != 0) {
-      return static_cast<std::size_t>(p - begin) + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    }
-    p += 16;
-  }
-#endif
-  while (p != end && plain[static_cast<unsigned char>(*p)]) ++p;
-  return static_cast<std::size_t>(p - begin);
+  return static_cast<std::size_t>(skip_plain(text.data(), text.data() + text.size()) - text.data());
 }
 
 const JsonMember* last_member(const JsonScan& scan, std::string_view key) {

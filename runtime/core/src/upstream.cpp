@@ -125,6 +125,13 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
 std::string upstream_wire(std::string_view method, const Provider& provider, const UpstreamRequest& request,
                           std::string_view body) {
   std::string out;
+  write_upstream_wire(out, method, provider, request, body);
+  return out;
+}
+
+void write_upstream_wire(std::string& out, std::string_view method, const Provider& provider,
+                         const UpstreamRequest& request, std::string_view body) {
+  out.clear();
   std::size_t size = method.size() + request.target.size() + provider.base.host.size() + body.size() + 64;
   for (const auto& [name, value] : request.headers) size += name.size() + value.size() + 4;
   out.reserve(size);
@@ -132,8 +139,9 @@ std::string upstream_wire(std::string_view method, const Provider& provider, con
   if (provider.base.port != (provider.base.tls ? 443 : 80)) out.append(":").append(std::to_string(provider.base.port));
   out.append("\r\n");
   for (const auto& [name, value] : request.headers) out.append(name).append(": ").append(value).append("\r\n");
-  out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
-  return out;
+  char length[24];
+  auto [end, ec] = std::to_chars(length, length + sizeof length, body.size());
+  out.append("Content-Length: ").append(length, end).append("\r\n\r\n").append(body);
 }
 
 std::optional<Usage> usage_of_body(std::string_view body) {

@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container/small_vector.hpp>
+
 #include "gwd/config.hpp"
 #include "gwd/decide.hpp"
 
@@ -28,7 +30,7 @@ struct UpstreamRequest {
   std::string target;  // path and query
   // Without host and content-length: views of the client's headers and of the provider's
   // config, which must outlive this.
-  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  boost::container::small_vector<std::pair<std::string_view, std::string_view>, 16> headers;
 };
 
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
@@ -39,6 +41,9 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
 // connection open without a Connection header.
 std::string upstream_wire(std::string_view method, const Provider& provider, const UpstreamRequest& request,
                           std::string_view body);
+// The same, written over `out` (whose capacity a caller can keep from request to request).
+void write_upstream_wire(std::string& out, std::string_view method, const Provider& provider,
+                         const UpstreamRequest& request, std::string_view body);
 
 // The operation part of a client path (see above).
 std::string_view upstream_operation(std::string_view client_path);
