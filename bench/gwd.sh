@@ -6,28 +6,30 @@
 # at 1 and 32 connections, then gwd's RSS holding 1,000 idle keep-alive connections.
 #
 # usage: bench/gwd.sh          environment: DURATION (seconds per run, default 5),
-#                                           GWD_THREADS (gwd worker threads, default 2),
-#                                           ROUNDS (runs of each path, interleaved, default 3)
+#                                           GWD_THREADS (gwd worker threads, default 1),
+#                                           ROUNDS (runs of each path, interleaved, default 5)
+# gwd runs one worker thread, as nginx runs one worker process: both proxies get one event
+# loop. On a 2-core machine that also runs wrk and the mock, a second gwd worker only adds
+# context switches (GWD_THREADS=2 to see it).
 # Each figure is the median of ROUNDS runs taken in turn (direct, nginx, gwd, direct, ...), so
 # that a slow spell of a shared machine falls on every path alike. The CPU time each proxy
 # spent per request (user + system, from /proc) is printed too: it is the steadier figure.
-# Installs wrk and nginx-light from Debian when missing (needs root). Uses build/release.
+# Installs wrk and nginx-light from Debian when missing (needs root). Builds build/release.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 duration=${DURATION:-5}
-gwd_threads=${GWD_THREADS:-2}
-rounds=${ROUNDS:-3}
+gwd_threads=${GWD_THREADS:-1}
+rounds=${ROUNDS:-5}
 
 if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
   [[ $(id -u) -eq 0 ]] || { echo "bench: need root to install wrk and nginx-light" >&2; exit 2; }
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk nginx-light > /dev/null
 fi
-if [[ ! -x build/release/bin/gwd || ! -x build/release/bin/gwd-mock ]]; then
-  cmake --preset release > /dev/null
-  cmake --build --preset release
-fi
+# Built (or brought up to date) in the release preset: a stale binary would measure old code.
+[[ -f build/release/CMakeCache.txt ]] || cmake --preset release > /dev/null
+cmake --build --preset release --target gwd gwd-mock gwctl > /dev/null
 bin=build/release/bin
 work=$(mktemp -d "${TMPDIR:-/tmp}/gwd-bench.XXXXXX")
 pids=()

@@ -121,8 +121,10 @@ struct Worker {
   Pool pool;
   std::mt19937_64 rng{std::random_device{}()};
   LogBuffer access_log{ioc};
-  std::string log_line;     // the access-log line being written
-  std::size_t clients = 0;  // client connections open
+  std::string log_line;                      // the access-log line being written
+  std::size_t clients = 0;                   // client connections open
+  std::shared_ptr<const Snapshot> snapshot;  // see Runtime::current(Worker&)
+  std::uint64_t generation = 0;
   std::thread thread;
 };
 
@@ -166,11 +168,23 @@ struct Runtime {
   void install(std::shared_ptr<const Snapshot> s) {
     std::lock_guard lock(mu);
     snapshot = std::move(s);
+    generation.fetch_add(1, std::memory_order_release);
+  }
+  // The snapshot `worker` starts requests with: the worker's own reference, refreshed (under
+  // the lock) only after a reload, so a request takes no lock to find its config.
+  std::shared_ptr<const Snapshot> current(Worker& worker) const {
+    std::uint64_t g = generation.load(std::memory_order_acquire);
+    if (g != worker.generation || !worker.snapshot) {
+      worker.snapshot = current();
+      worker.generation = g;
+    }
+    return worker.snapshot;
   }
 
  private:
   mutable std::mutex mu;
   std::shared_ptr<const Snapshot> snapshot;
+  std::atomic<std::uint64_t> generation{0};  // installs so far
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -186,6 +200,7 @@ struct ClientConn {
   std::string reply;             // the head (or whole reply) being written; its capacity is kept
   KeyMemo key_memo;              // the API key this client sent last, hashed
   std::string upstream_request;  // the attempt's request bytes; its capacity is kept
+  PreparedAttempt attempt;       // the attempt's decisions, likewise
 };
 
 // Writes `bytes` to the client; false when it could not take them.
@@ -483,7 +498,7 @@ class Handler {
   Task<bool> handle(bool keep_alive) {
     Millis start = now_ms();
     rt_.in_flight.fetch_add(1);
-    snapshot_ = rt_.current();
+    snapshot_ = rt_.current(worker_);
     keep_alive_ = keep_alive;
     log_.method = client_.request.method;
     bool open = co_await serve(start);
@@ -588,9 +603,10 @@ class Handler {
     for (;;) {
       const Model& model = plan.model();
       Millis t = now_ms();
-      PreparedAttempt prepared = prepare_attempt(
-          config, model, body, [&](const Deployment& d) { return rt_.ejector.ejected(d.key, t); }, worker_.rng(),
-          req.target, req.headers);
+      PreparedAttempt& prepared = client_.attempt;
+      prepare_attempt(
+          prepared, config, model, body, [&](const Deployment& d) { return rt_.ejector.ejected(d.key, t); },
+          worker_.rng(), req.target, req.headers);
       const Deployment* deployment = prepared.deployment;
       const Provider& provider = *prepared.provider;
       log_.model = model.name;
@@ -743,7 +759,7 @@ Task<> session(Runtime& rt, Worker& worker, Socket socket) {
   client.socket.non_blocking(true, ec);  // see write_all
   try {
     for (bool first = true;; first = false) {
-      auto snapshot = rt.current();
+      auto snapshot = rt.current(worker);
       const Gateway& gw = snapshot->config->gateway;
       if (!first && client.buffer.size() == 0) {
         // Idle keep-alive: wait for the next request's first byte.

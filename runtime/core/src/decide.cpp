@@ -215,6 +215,12 @@ const Deployment* pick_deployment(const Model& model, const std::function<bool(c
 }
 
 std::string rewrite_model(const RequestBody& body, const Deployment& deployment) {
+  std::string out;
+  rewrite_model(out, body, deployment);
+  return out;
+}
+
+void rewrite_model(std::string& out, const RequestBody& body, const Deployment& deployment) {
   std::string_view id = deployment.id_json;
   std::string id_text;
   if (id.empty()) {  // a Deployment made by hand rather than by load_config
@@ -225,7 +231,7 @@ std::string rewrite_model(const RequestBody& body, const Deployment& deployment)
   // to be ignored, is not passed on (some providers refuse it).
   std::string_view text = body.text;
   std::size_t start = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  std::string out;
+  out.clear();
   out.reserve(text.size() + id.size() + 16);
   if (body.model_values.empty()) {
     out.append(text.substr(start, body.open_at + 1 - start)).append("\"model\":").append(id);
@@ -233,7 +239,7 @@ std::string rewrite_model(const RequestBody& body, const Deployment& deployment)
     std::size_t next = rest.find_first_not_of(" \t\r\n");
     if (next != std::string_view::npos && rest[next] != '}') out.push_back(',');
     out.append(rest);
-    return out;
+    return;
   }
   std::size_t from = start;
   for (const auto& [at, size] : body.model_values) {
@@ -241,7 +247,6 @@ std::string rewrite_model(const RequestBody& body, const Deployment& deployment)
     from = at + size;
   }
   out.append(text.substr(from));
-  return out;
 }
 
 bool wants_stream(const RequestBody& body) {

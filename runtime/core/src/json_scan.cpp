@@ -235,7 +235,8 @@ class Scanner {
     char back() const { return bytes_[size_ - 1]; }
     void pop_back() { --size_; }
     void push_back(char c) {
-      if (size_ == bytes_.size()) bytes_.resize(bytes_.size() * 2 + 32);
+      // The first 15 bytes are the string's own (no allocation for shallow values).
+      if (size_ == bytes_.size()) bytes_.resize(std::max<std::size_t>(15, bytes_.size() * 2));
       bytes_[size_++] = c;
     }
 

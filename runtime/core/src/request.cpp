@@ -54,11 +54,17 @@ PreparedAttempt prepare_attempt(const Config& config, const Model& model, const 
                                 const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
                                 std::string_view target, const Headers& headers) {
   PreparedAttempt p;
-  p.deployment = pick_deployment(model, is_ejected, random);
-  p.provider = &config.providers[p.deployment->provider];
-  p.body = rewrite_model(body, *p.deployment);
-  p.request = build_upstream_request(*p.provider, *p.deployment, target, headers);
+  prepare_attempt(p, config, model, body, is_ejected, random, target, headers);
   return p;
+}
+
+void prepare_attempt(PreparedAttempt& out, const Config& config, const Model& model, const RequestBody& body,
+                     const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
+                     std::string_view target, const Headers& headers) {
+  out.deployment = pick_deployment(model, is_ejected, random);
+  out.provider = &config.providers[out.deployment->provider];
+  rewrite_model(out.body, body, *out.deployment);
+  build_upstream_request(out.request, *out.provider, *out.deployment, target, headers);
 }
 
 }  // namespace gwd

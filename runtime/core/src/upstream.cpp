@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdint>
 
 #include "json_scan.hpp"
 #include "text.hpp"
@@ -33,6 +34,19 @@ constexpr std::array<std::string_view, 18> dropped = {"connection",
                                                       "accept-encoding",
                                                       "cookie",
                                                       "expect"};
+
+// Bit n is set when a dropped name has n bytes: most forwarded headers are told apart by their
+// length alone.
+constexpr std::uint64_t dropped_lengths = [] {
+  std::uint64_t bits = 0;
+  for (std::string_view d : dropped) bits |= std::uint64_t{1} << d.size();
+  return bits;
+}();
+
+bool is_dropped(std::string_view name) {
+  if (name.size() >= 64 || (dropped_lengths >> name.size() & 1) == 0) return false;
+  return std::any_of(dropped.begin(), dropped.end(), [&](std::string_view d) { return iequals(d, name); });
+}
 
 // An integer member (no fraction or exponent, as nlohmann's is_number_integer) of a scanned
 // object.
@@ -97,14 +111,21 @@ std::string_view upstream_operation(std::string_view client_path) {
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
                                        std::string_view client_target, const Headers& client_headers) {
   UpstreamRequest out;
+  build_upstream_request(out, provider, deployment, client_target, client_headers);
+  return out;
+}
+
+void build_upstream_request(UpstreamRequest& out, const Provider& provider, const Deployment& deployment,
+                            std::string_view client_target, const Headers& client_headers) {
+  out.target.clear();
+  out.headers.clear();
   std::string_view path = target_path(client_target);
   std::string_view query =
       path.size() < client_target.size() ? client_target.substr(path.size() + 1) : std::string_view{};
   std::string_view op = upstream_operation(path);
   out.headers.reserve(client_headers.items.size() + provider.auth_headers.size() + 1);
   for (const auto& header : client_headers.items) {
-    auto same = [&](std::string_view d) { return iequals(d, header.first); };
-    if (std::none_of(dropped.begin(), dropped.end(), same)) out.headers.emplace_back(header);
+    if (!is_dropped(header.first)) out.headers.emplace_back(header);
   }
   out.headers.emplace_back("accept-encoding", "identity");
   for (const auto& [name, value] : provider.auth_headers) out.headers.emplace_back(name, value);
@@ -114,12 +135,11 @@ UpstreamRequest build_upstream_request(const Provider& provider, const Deploymen
     out.target.append(base).append("/openai/deployments/").append(deployment.id).append(op);
     out.target.append("?api-version=").append(provider.api_version);
     if (!query.empty()) out.target.append("&").append(query);
-    return out;
+    return;
   }
   out.target.append(provider.base.path).append(op);
   if (out.target.empty()) out.target = "/";
   if (!query.empty()) out.target.append("?").append(query);
-  return out;
 }
 
 std::string upstream_wire(std::string_view method, const Provider& provider, const UpstreamRequest& request,

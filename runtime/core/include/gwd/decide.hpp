@@ -119,6 +119,8 @@ const Deployment* pick_deployment(const Model& model, const std::function<bool(c
 // The upstream body: the client's text with every top-level "model" set to the deployment's
 // upstream id (added as the first member when the body has none).
 std::string rewrite_model(const RequestBody& body, const Deployment& deployment);
+// The same, written over `out` (whose capacity a caller can keep from request to request).
+void rewrite_model(std::string& out, const RequestBody& body, const Deployment& deployment);
 
 // Whether the body asks for a stream ("stream": true).
 bool wants_stream(const RequestBody& body);

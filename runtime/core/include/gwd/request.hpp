@@ -57,5 +57,10 @@ struct PreparedAttempt {
 PreparedAttempt prepare_attempt(const Config& config, const Model& model, const RequestBody& body,
                                 const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
                                 std::string_view target, const Headers& headers);
+// The same, written over `out` (whose strings' capacity a caller can keep from request to
+// request).
+void prepare_attempt(PreparedAttempt& out, const Config& config, const Model& model, const RequestBody& body,
+                     const std::function<bool(const Deployment&)>& is_ejected, std::uint64_t random,
+                     std::string_view target, const Headers& headers);
 
 }  // namespace gwd

@@ -35,6 +35,9 @@ struct UpstreamRequest {
 
 UpstreamRequest build_upstream_request(const Provider& provider, const Deployment& deployment,
                                        std::string_view client_target, const Headers& client_headers);
+// The same, written over `out` (whose capacity a caller can keep from request to request).
+void build_upstream_request(UpstreamRequest& out, const Provider& provider, const Deployment& deployment,
+                            std::string_view client_target, const Headers& client_headers);
 
 // The request as bytes on the wire: request line, Host (with the port when it is not the
 // scheme's default), the headers in order, Content-Length, then the body. HTTP/1.1 keeps the
