@@ -179,27 +179,23 @@ bool write_now(Stream& stream, std::array<net::const_buffer, N>& buffers, error_
 }
 
 // Writes every byte of `buffers` (one or more calls), under `deadline`. A plain socket in
-// non-blocking mode (set on gwd's client and upstream sockets) is first written directly: a
-// request or a response usually fits in the socket's buffer, and then the write needs no
-// reactor operation and no trip of its completion through the io_context.
+// non-blocking mode (set on gwd's client and upstream sockets) is first written directly (see
+// write_now).
 template <class Stream, std::size_t N>
 Task<void> write_all(Stream& stream, std::array<net::const_buffer, N> buffers, IoDeadline& deadline, error_code& ec) {
+  // One direct attempt, then the reactor: a reader that keeps pace must not keep this thread
+  // writing while its other connections wait.
+  if (write_now(stream, buffers, ec)) co_return;
   std::span<net::const_buffer> left(buffers);
-  if (deadline.expired()) {
-    ec = boost::beast::error::timeout;
-    co_return;
-  }
-  while (!left.empty()) {
-    std::size_t n = 0;
-    bool waited = true;
-    if constexpr (std::is_same_v<Stream, Socket>) {
-      if (stream.non_blocking()) {
-        n = stream.write_some(left, ec);
-        waited = ec == net::error::would_block || ec == net::error::try_again;
-        if (waited) ec = {};
-      }
+  for (;;) {
+    while (!left.empty() && left.front().size() == 0) left = left.subspan(1);
+    if (left.empty()) co_return;
+    if (deadline.expired()) {
+      // It passed as the last write finished: this one would wait without a limit.
+      ec = boost::beast::error::timeout;
+      co_return;
     }
-    if (waited) n = co_await stream.async_write_some(left, with_ec(ec));
+    std::size_t n = co_await stream.async_write_some(left, with_ec(ec));
     deadline.classify(ec);
     if (ec) co_return;
     while (!left.empty() && n >= left.front().size()) {

@@ -19,6 +19,7 @@
 #include <utility>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/beast/core/string.hpp>
 #include <nlohmann/json.hpp>
@@ -113,8 +114,9 @@ Result<std::shared_ptr<const Snapshot>> load_snapshot(const Options& options) {
 }
 
 // One worker thread: its io_context, deadlines, upstream pool and access-log buffer. Its sockets
-// are only ever used by its own thread (the listener hands a connection over whole), so their
-// operations skip the reactor's per-socket lock; posting to the io_context stays thread-safe.
+// are only ever used by its own thread (the listener hands over a bare descriptor, which the
+// worker registers), so their operations skip the reactor's per-socket lock; posting to the
+// io_context stays thread-safe.
 struct Worker {
   net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   Deadlines deadlines{ioc};
@@ -283,8 +285,10 @@ std::string_view status_text(int status) {
     }
     return t;
   }();
-  if (status < 100 || status > 999) return "invalid_status";
-  return {table.data() + 3 * static_cast<std::size_t>(status), 3};
+  if (status < 0 || status > 999) return "invalid_status";
+  std::string_view text(table.data() + 3 * static_cast<std::size_t>(status), 3);
+  while (text.size() > 1 && text.front() == '0') text.remove_prefix(1);  // 99, not 099
+  return text;
 }
 
 struct Attempt {
@@ -937,11 +941,13 @@ struct Server {
     return true;
   }
 
+  // Connections are accepted here and handed to the workers in turn as bare descriptors: each
+  // worker registers its sockets itself, so that nothing but its own thread ever touches its
+  // reactor's state for them (see Worker).
   Task<> accept_loop() {
     for (;;) {
       error_code ec;
-      Worker& w = *workers[next++ % workers.size()];
-      Socket socket = co_await acceptor.async_accept(w.ioc, with_ec(ec));
+      Socket socket = co_await acceptor.async_accept(with_ec(ec));
       if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         // Out of descriptors and the like: wait a little rather than spin.
@@ -949,7 +955,20 @@ struct Server {
         co_await t.async_wait(with_ec(ec));
         continue;
       }
-      net::co_spawn(w.ioc, session(rt, w, std::move(socket)), net::detached);
+      tcp protocol = acceptor.local_endpoint(ec).protocol();
+      int fd = ec ? -1 : socket.release(ec);
+      if (ec || fd < 0) continue;  // the socket closes with `socket`
+      Worker& w = *workers[next++ % workers.size()];
+      net::post(w.ioc, [&rt = rt, &w, protocol, fd] {
+        Socket mine(w.ioc);
+        error_code assign_ec;
+        mine.assign(protocol, fd, assign_ec);
+        if (assign_ec) {
+          ::close(fd);
+          return;
+        }
+        net::co_spawn(w.ioc, session(rt, w, std::move(mine)), net::detached);
+      });
     }
   }
 
@@ -979,6 +998,9 @@ struct Server {
     }
     auto previous = rt.current();
     rt.install(*loaded.value);
+    // Workers let go of the old snapshot now, not at their next request: an idle worker would
+    // keep the old config (and its secrets) in memory. In-flight requests hold their own.
+    for (auto& w : workers) net::post(w->ioc, [worker = w.get()] { worker->snapshot.reset(); });
     rt.metrics.reload(true);
     log_event("reloaded", {{"reason", why},
                            {"digest", (*loaded.value)->config->digest},
