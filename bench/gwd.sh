@@ -27,66 +27,22 @@ if ! command -v wrk > /dev/null || ! command -v nginx > /dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk nginx-light > /dev/null
 fi
-# Built (or brought up to date) in the release preset: a stale binary would measure old code.
-[[ -f build/release/CMakeCache.txt ]] || cmake --preset release > /dev/null
-cmake --build --preset release --target gwd gwd-mock gwctl > /dev/null
-bin=build/release/bin
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+release_gwd
 work=$(mktemp -d "${TMPDIR:-/tmp}/gwd-bench.XXXXXX")
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done; sleep 0.2; rm -rf "$work"' EXIT
+trap stop_and_clean EXIT
 ulimit -n 8192 2> /dev/null || true
 
-wait_line() { until grep -q "$2" "$1" 2> /dev/null; do sleep 0.05; done; }
-
-"$bin/gwd-mock" --listen 127.0.0.1:0 --threads 1 > "$work/mock.out" &
-pids+=("$!")
-wait_line "$work/mock.out" listening
-mock_port=$(grep -o '127.0.0.1:[0-9]*' "$work/mock.out" | cut -d: -f2)
-
-# gwd: one route with api_key auth, a request limit and a token limit, model rewrite.
-mkdir -p "$work/tree/base" "$work/tree/envs"
-printf 'environments: [bench]\n' > "$work/tree/gwctl.yaml"
-printf 'gateway:\n  replicas: 1\n' > "$work/tree/envs/bench.yaml"
-cat > "$work/tree/base/gateway.yaml" << YAML
-version: 1
-gateway:
-  name: bench
-  listen: 127.0.0.1:0
-  admin: {listen: 127.0.0.1:0}
-providers:
-  mock:
-    kind: openai-compatible
-    base_url: http://127.0.0.1:$mock_port/v1
-    api_key: \${secret:BENCH_PROVIDER_KEY}
-models:
-  fast:
-    provider: mock
-    id: fast-2024-01-01
-routes:
-  - name: chat
-    match: {path: /v1/chat/completions, methods: [POST]}
-    auth: {type: api_key}
-    models: [fast]
-    default_model: fast
-    timeouts: {total: 30s, first_byte: 10s, idle: 10s}
-    resilience: {retries: 1, max_attempts: 2}
-    limits:
-      - {requests: 1000000000, per: 1m, key: consumer}
-      - {tokens: 1000000000000, per: 1m, key: consumer}
-consumers:
-  - name: bench
-    api_keys: ["\${secret:BENCH_KEY}"]
-    routes: [chat]
-    models: [fast]
-YAML
-build/release/bin/gwctl -C "$work/tree" compile --env bench -o "$work/a.json" > /dev/null ||
-  { echo "bench: gwctl compile of the bench config failed" >&2; exit 1; }
-BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench "$bin/gwd" --artifact "$work/a.json" --threads "$gwd_threads" \
-  > /dev/null 2> "$work/gwd.err" &
-gwd_pid=$!
+start_gwd_mock "$work"
+pids+=("$MOCK_PID")
+mock_port=$MOCK_PORT
+gwd_bench_artifact "$work" "$mock_port"
+start_gwd "$work" -- --threads "$gwd_threads"
+gwd_pid=$GWD_PID
 pids+=("$gwd_pid")
-wait_line "$work/gwd.err" '"event":"listening"'
-gwd_port=$(grep -o '"listen":"[^"]*"' "$work/gwd.err" | grep -o '[0-9]*"$' | tr -d '"')
+gwd_port=$GWD_PORT
 
 # nginx: one worker, HTTP/1.1 keep-alive to the mock, no access log.
 nginx_port=$((mock_port + 1))

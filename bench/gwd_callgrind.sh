@@ -13,41 +13,20 @@ cd "$root"
 conns=${CONNS:-32}
 requests=${REQUESTS:-2000}
 command -v valgrind > /dev/null || { echo "bench: valgrind is needed (apt-get install valgrind)" >&2; exit 2; }
-[[ -f build/release/CMakeCache.txt ]] || cmake --preset release > /dev/null
-cmake --build --preset release --target gwd gwd-mock gwctl > /dev/null
-bin=build/release/bin
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+release_gwd
 work=$(mktemp -d "${TMPDIR:-/tmp}/gwd-callgrind.XXXXXX")
 pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2> /dev/null || true; done
-  sleep 0.3
-  rm -rf "$work"
-}
-trap cleanup EXIT
-wait_line() { until grep -aq "$2" "$1" 2> /dev/null; do sleep 0.1; done; }
+trap stop_and_clean EXIT
 
-"$bin/gwd-mock" --listen 127.0.0.1:0 --threads 1 > "$work/mock.out" &
-pids+=("$!")
-wait_line "$work/mock.out" listening
-mock_port=$(grep -o '127.0.0.1:[0-9]*' "$work/mock.out" | cut -d: -f2)
-
-# The config of bench/gwd.sh: api_key auth, a request and a token limit, model rewrite.
-mkdir -p "$work/tree/base" "$work/tree/envs"
-printf 'environments: [bench]\n' > "$work/tree/gwctl.yaml"
-printf 'gateway:\n  replicas: 1\n' > "$work/tree/envs/bench.yaml"
-# shellcheck disable=SC2016  # the pattern is bench/gwd.sh's text, not an expansion
-sed -n '/^cat > "\$work\/tree\/base\/gateway.yaml"/,/^YAML$/p' bench/gwd.sh | sed '1d;$d' |
-  sed "s/\\\\\\\$/\$/g; s/\$mock_port/$mock_port/" > "$work/tree/base/gateway.yaml"
-"$bin/gwctl" -C "$work/tree" compile --env bench -o "$work/a.json" > /dev/null ||
-  { echo "bench: gwctl compile of the bench config failed" >&2; exit 1; }
-
-BENCH_PROVIDER_KEY=sk-bench BENCH_KEY=key-bench valgrind --tool=callgrind --separate-threads=yes \
-  --compress-strings=no --callgrind-out-file="$work/cg.out" "$bin/gwd" --artifact "$work/a.json" --threads 1 \
-  --busy-poll 0 > /dev/null 2> "$work/gwd.err" &
-pids+=("$!")
-wait_line "$work/gwd.err" '"event":"listening"'
-gwd_port=$(grep -ao '"listen":"[^"]*"' "$work/gwd.err" | grep -o '[0-9]*"$' | tr -d '"')
+start_gwd_mock "$work"
+pids+=("$MOCK_PID")
+gwd_bench_artifact "$work" "$MOCK_PORT"
+start_gwd "$work" valgrind --tool=callgrind --separate-threads=yes --compress-strings=no \
+  --callgrind-out-file="$work/cg.out" -- --threads 1 --busy-poll 0
+pids+=("$GWD_PID")
+gwd_port=$GWD_PORT
 
 # A client that keeps CONNS connections each with one request in flight.
 cat > "$work/drive.py" << 'PY'

@@ -957,7 +957,11 @@ struct Server {
       }
       tcp protocol = acceptor.local_endpoint(ec).protocol();
       int fd = ec ? -1 : socket.release(ec);
-      if (ec || fd < 0) continue;  // the socket closes with `socket`
+      if (ec || fd < 0) {
+        // The connection closes with `socket`, unanswered: said, not dropped silently.
+        log_event("accept_failed", {{"detail", "cannot hand the connection to a worker: " + ec.message()}});
+        continue;
+      }
       Worker& w = *workers[next++ % workers.size()];
       net::post(w.ioc, [&rt = rt, &w, protocol, fd] {
         Socket mine(w.ioc);
@@ -965,6 +969,7 @@ struct Server {
         mine.assign(protocol, fd, assign_ec);
         if (assign_ec) {
           ::close(fd);
+          log_event("accept_failed", {{"detail", "a worker cannot take the connection: " + assign_ec.message()}});
           return;
         }
         net::co_spawn(w.ioc, session(rt, w, std::move(mine)), net::detached);

@@ -34,6 +34,30 @@ std::string pattern(std::size_t size) {
   return s;
 }
 
+// A writer (in non-blocking mode, as gwd's sockets are) and a reader on 127.0.0.1, with the
+// writer's deadline.
+struct Wire {
+  net::io_context ioc;
+  Deadlines deadlines{ioc};
+  std::pair<Socket, Socket> ends = socket_pair(ioc);
+  Socket& writer = ends.first;
+  Socket& reader = ends.second;
+  IoDeadline deadline{deadlines, writer};
+  error_code ec;  // write_all's
+  bool done = false;
+
+  Wire() { writer.non_blocking(true); }
+
+  // write_all of `bytes` under a deadline of `after` ms.
+  template <std::size_t N>
+  Task<void> write(std::array<net::const_buffer, N> bytes, Millis after) {
+    deadline.arm(after);
+    co_await write_all(writer, bytes, deadline, ec);
+    deadline.disarm();
+    done = true;
+  }
+};
+
 Task<void> read_exactly(Socket& socket, std::string& into, std::size_t size) {
   into.resize(size);
   std::size_t got = 0;
@@ -120,50 +144,26 @@ TEST_CASE("write_now sends what the socket takes at once and leaves the rest in 
 }
 
 TEST_CASE("write_all delivers every byte of writes larger than the socket buffer, in order") {
-  net::io_context ioc;
-  Deadlines deadlines(ioc);
-  auto [writer, reader] = socket_pair(ioc);
-  writer.non_blocking(true);
-  IoDeadline deadline(deadlines, writer);
+  Wire wire;
   std::string head = pattern(1000);
   std::string body = pattern(12 << 20);
   std::string got;
-  error_code ec;
-  net::co_spawn(
-      ioc,
-      [&]() -> Task<void> {
-        deadline.arm(10000);
-        co_await write_all(writer, pieces(head, body), deadline, ec);
-        deadline.disarm();
-      },
-      net::detached);
-  net::co_spawn(ioc, read_exactly(reader, got, head.size() + body.size()), net::detached);
-  ioc.run_for(20s);
-  CHECK_FALSE(ec);
+  net::co_spawn(wire.ioc, wire.write(pieces(head, body), 10000), net::detached);
+  net::co_spawn(wire.ioc, read_exactly(wire.reader, got, head.size() + body.size()), net::detached);
+  wire.ioc.run_for(20s);
+  CHECK(wire.done);
+  CHECK_FALSE(wire.ec);
   REQUIRE(got.size() == head.size() + body.size());
   CHECK(got == head + body);
 }
 
 TEST_CASE("write_all to a reader that stopped reading ends with a timeout at its deadline") {
-  net::io_context ioc;
-  Deadlines deadlines(ioc);
-  auto [writer, reader] = socket_pair(ioc);
-  writer.non_blocking(true);
-  IoDeadline deadline(deadlines, writer);
+  Wire wire;
   std::string body = pattern(32 << 20);
-  error_code ec;
-  bool done = false;
   auto started = std::chrono::steady_clock::now();
-  net::co_spawn(
-      ioc,
-      [&]() -> Task<void> {
-        deadline.arm(50);
-        co_await write_all(writer, pieces(body), deadline, ec);
-        done = true;
-      },
-      net::detached);
-  ioc.run_for(5s);
-  CHECK(done);
-  CHECK(ec == boost::beast::error::timeout);
+  net::co_spawn(wire.ioc, wire.write(pieces(body), 50), net::detached);
+  wire.ioc.run_for(5s);
+  CHECK(wire.done);
+  CHECK(wire.ec == boost::beast::error::timeout);
   CHECK(std::chrono::steady_clock::now() - started < 2s);
 }

@@ -129,6 +129,25 @@ out=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects} ' "http
   "http://127.0.0.1:$GWD_PORT/healthz" "http://127.0.0.1:$GWD_PORT/healthz")
 [[ $out == "1 0 0 " ]] || fail "connections per request: '$out'"
 
+check "on one kept-alive connection, each request is judged on the key it sends now"
+# gwd remembers the digest of a connection's last key; a changed key must not ride on it.
+python3 - "$GWD_PORT" << 'PY' || fail "keys on one connection were judged wrongly"
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+body = '{"messages": [{"role": "user", "content": "hi"}]}'
+want = [("key-app", 200), ("key-apX", 401), ("key-app", 200), ("key-other", 403), ("key-ap", 401), ("key-app", 200)]
+sock = None
+for key, status in want:
+    c.request("POST", "/v1/chat/completions", body=body, headers={"authorization": "Bearer " + key})
+    r = c.getresponse()
+    r.read()
+    if r.status != status:
+        sys.exit(f"key {key}: {r.status}, expected {status}")
+    if sock is not None and c.sock is not sock:
+        sys.exit(f"key {key}: the connection was not kept alive")
+    sock = c.sock
+PY
+
 check "one JSON access-log line per request, without keys or bodies"
 lines=$(wc -l < "$TMP/gwd.out")
 [[ $lines -ge 20 ]] || fail "only $lines access-log lines"
